@@ -1,0 +1,1 @@
+"""Command-line entry points. ``pointrecon <command> [args]`` dispatches to the modules below."""

@@ -1,0 +1,1 @@
+"""Small shared utilities: atomic writes, the config instantiation wrapper, seeding."""
