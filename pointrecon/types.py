@@ -62,7 +62,9 @@ class PointBatch:
             if not isinstance(f, Tensor):
                 raise TypeError(f"feats must be a torch.Tensor, got {_describe(f)}")
             if f.dim() != 3 or f.shape[:2] != (B, N):
-                raise ValueError(f"feats must have shape (B, N, C)=({B}, {N}, C), got {tuple(f.shape)}")
+                raise ValueError(
+                    f"feats must have shape (B, N, C)=({B}, {N}, C), got {tuple(f.shape)}"
+                )
             if f.device != p.device:
                 raise ValueError(f"feats is on {f.device} but points is on {p.device}")
 
@@ -84,7 +86,9 @@ class PointBatch:
         """Valid points per sample, ``(B,)`` int64 (``N`` everywhere when not ragged)."""
         if self.lengths is not None:
             return self.lengths
-        return torch.full((self.batch_size,), self.num_points, dtype=torch.int64, device=self.device)
+        return torch.full(
+            (self.batch_size,), self.num_points, dtype=torch.int64, device=self.device
+        )
 
     def mask(self) -> Tensor:
         """``(B, N)`` bool, True where a point is valid."""
@@ -105,7 +109,9 @@ class PointBatch:
     # ------------------------------------------------------------------ lists
     @classmethod
     def from_list(
-        cls, clouds: Sequence[Tensor | np.ndarray], feats: Sequence[Tensor | np.ndarray] | None = None
+        cls,
+        clouds: Sequence[Tensor | np.ndarray],
+        feats: Sequence[Tensor | np.ndarray] | None = None,
     ) -> PointBatch:
         """Stack clouds of possibly different sizes, zero-padded, with ``lengths`` when ragged."""
         if len(clouds) == 0:
@@ -129,7 +135,9 @@ class PointBatch:
             f = points.new_zeros((len(ts), N, C))
             for i, x in enumerate(fs):
                 if x.shape != (ns[i], C):
-                    raise ValueError(f"feats[{i}] must have shape ({ns[i]}, {C}), got {tuple(x.shape)}")
+                    raise ValueError(
+                        f"feats[{i}] must have shape ({ns[i]}, {C}), got {tuple(x.shape)}"
+                    )
                 f[i, : ns[i]] = x.to(points.dtype)
         lengths = None if len(set(ns)) == 1 else torch.tensor(ns, dtype=torch.int64)
         return cls(points, lengths, f)
@@ -178,7 +186,9 @@ class PointBatch:
 
         return Batch.from_data_list(
             [
-                Data(pos=self[b], x=None if self.feats is None else self.feats[b, : self[b].shape[0]])
+                Data(
+                    pos=self[b], x=None if self.feats is None else self.feats[b, : self[b].shape[0]]
+                )
                 for b in range(self.batch_size)
             ]
         )
@@ -192,7 +202,9 @@ class PointBatch:
         batch = getattr(data, "batch", None)
         if batch is None:
             batch = torch.zeros(pos.shape[0], dtype=torch.int64, device=pos.device)
-        return cls.from_packed(pos, batch, getattr(data, "x", None), getattr(data, "num_graphs", None))
+        return cls.from_packed(
+            pos, batch, getattr(data, "x", None), getattr(data, "num_graphs", None)
+        )
 
     # ------------------------------------------------------------------ numpy / Open3D / trimesh
     def numpy(self) -> list[np.ndarray]:
