@@ -51,10 +51,18 @@ if "$VPY" -c "import torch" >/dev/null 2>&1; then
   say "keeping installed torch $("$VPY" -c 'import torch; print(torch.__version__)')"
 else
   say "installing $TORCH_SPEC"
-  "$VPY" -m pip install -q "$TORCH_SPEC"
+  "$VPY" -m pip install -q "$TORCH_SPEC" 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
+  "$VPY" -c "import torch" || { say "ERROR: installing $TORCH_SPEC failed"; exit 1; }
 fi
 
 # 4. The package, editable, with its extras.
 say "installing pointrecon[$EXTRAS]"
-"$VPY" -m pip install -q -e ".[$EXTRAS]" 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
+log="$(mktemp)"
+if ! "$VPY" -m pip install -q -e ".[$EXTRAS]" >"$log" 2>&1; then
+  grep -v "is ignored: it is neither a file nor a directory" "$log" >&2 || true
+  rm -f "$log"
+  say "ERROR: installing the package failed (pip output above)"
+  exit 1
+fi
+rm -f "$log"
 "$VPY" -c "import pointrecon, torch, open3d; print('[setup] pointrecon', pointrecon.__version__, '| torch', torch.__version__, '| open3d', open3d.__version__)"
