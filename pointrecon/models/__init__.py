@@ -1,0 +1,31 @@
+"""Models: point encoders (PointNet, PointNet++, DGCNN), an image CNN, point decoders (FC,
+folding, coarse-to-fine), refiners (RNN over ordered point sequences, identity) and the
+reconstructors composing them."""
+
+from pointrecon.models.decoders import CoarseToFine, FCDecoder, FoldingDecoder
+from pointrecon.models.encoders import DGCNN, ImageCNN, PointNet, PointNet2, SetAbstraction, TNet
+from pointrecon.models.multi_view import MultiViewReconstructor
+from pointrecon.models.outputs import DecoderOutput, EncoderOutput, ReconOutput
+from pointrecon.models.reconstructor import Reconstructor
+from pointrecon.models.refiners import IdentityRefiner, SequenceRefiner
+from pointrecon.models.single_view import SingleViewReconstructor
+
+__all__ = [
+    "DGCNN",
+    "CoarseToFine",
+    "DecoderOutput",
+    "EncoderOutput",
+    "FCDecoder",
+    "FoldingDecoder",
+    "IdentityRefiner",
+    "ImageCNN",
+    "MultiViewReconstructor",
+    "PointNet",
+    "PointNet2",
+    "ReconOutput",
+    "Reconstructor",
+    "SequenceRefiner",
+    "SetAbstraction",
+    "SingleViewReconstructor",
+    "TNet",
+]
