@@ -1,0 +1,196 @@
+"""PCN loader on a miniature tree in the exact public layout, written at test time."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pointrecon.data.pcn import PCN, PCN_SYNSETS
+from pointrecon.errors import DataError
+from pointrecon.io import read_points, write_points
+
+AIRPLANE, CHAIR = "02691156", "03001627"
+# split -> synset -> model ids
+MODELS = {
+    "train": {AIRPLANE: ["a1", "a2"], CHAIR: ["c1"]},
+    "val": {AIRPLANE: ["a3"], CHAIR: ["c2"]},
+    "test": {AIRPLANE: ["a4"], CHAIR: ["c3", "c4"]},
+}
+N_VIEWS = 8
+
+
+def view_cloud(rng: np.random.Generator, view: int, n: int) -> np.ndarray:
+    """A partial cloud whose x coordinates sit in [10*view, 10*view + 1): the view is readable."""
+    pts = rng.random((n, 3)).astype(np.float32)
+    pts[:, 0] += 10.0 * view
+    return pts
+
+
+def build_pcn(root: Path, complete_size: int = 600) -> Path:
+    rng = np.random.default_rng(0)
+    for split, synsets in MODELS.items():
+        for synset, models in synsets.items():
+            for i, model in enumerate(models):
+                views = N_VIEWS if split == "train" else 1
+                for v in range(views):
+                    n = 300 if (i + v) % 2 else 2500  # fewer and more points than n_partial
+                    write_points(
+                        root / split / "partial" / synset / model / f"{v:02d}.pcd",
+                        view_cloud(rng, v, n),
+                    )
+                complete = (rng.random((complete_size, 3)) * [2.0, 1.0, 0.5] - 3.0).astype(
+                    np.float32
+                )
+                write_points(root / split / "complete" / synset / f"{model}.pcd", complete)
+    return root
+
+
+@pytest.fixture(scope="module")
+def pcn_root(tmp_path_factory) -> Path:
+    return build_pcn(tmp_path_factory.mktemp("PCN"))
+
+
+def rows_subset(rows: np.ndarray, reference: np.ndarray) -> bool:
+    ref = {tuple(r) for r in np.asarray(reference, dtype=np.float32).tolist()}
+    return all(tuple(r) in ref for r in np.asarray(rows, dtype=np.float32).tolist())
+
+
+@pytest.mark.parametrize("split", ["train", "val", "test"])
+def test_counts_categories_and_shapes(pcn_root, split):
+    ds = PCN(pcn_root, split, n_partial=2048, n_complete=1024)
+    expected = [(s, m) for s in sorted(MODELS[split]) for m in MODELS[split][s]]
+    assert len(ds) == len(expected)
+    for i, (synset, model) in enumerate(expected):
+        item = ds[i]
+        assert item["id"] == f"{synset}-{model}"
+        assert item["category"] == PCN_SYNSETS[synset]
+        assert item["label"] == sorted(PCN_SYNSETS).index(synset)
+        assert tuple(item["partial"].shape) == (2048, 3)
+        assert tuple(item["complete"].shape) == (1024, 3)
+        assert item["partial"].dtype == item["complete"].dtype
+        stored = read_points(pcn_root / split / "complete" / synset / f"{model}.pcd")
+        assert rows_subset(item["complete"].numpy(), stored)  # as stored, no renormalisation
+    assert ds.categories[:8] == [PCN_SYNSETS[s] for s in sorted(PCN_SYNSETS)]
+
+
+def test_complete_kept_at_stored_size_and_resampled_otherwise(pcn_root):
+    ds = PCN(pcn_root, "val", n_complete=600)
+    stored = read_points(pcn_root / "val" / "complete" / AIRPLANE / "a3.pcd")
+    np.testing.assert_array_equal(ds[0]["complete"].numpy(), stored)
+    assert tuple(PCN(pcn_root, "val")[0]["complete"].shape) == (16384, 3)
+
+
+def test_train_view_random_per_epoch_and_reproducible(pcn_root):
+    ds = PCN(pcn_root, "train", seed=3)
+    seen = []
+    for epoch in range(16):
+        ds.set_epoch(epoch)
+        item = ds[0]
+        x = item["partial"][:, 0].numpy()
+        # the stored view is the one the item reports
+        assert np.all((x >= 10 * item["view"]) & (x < 10 * item["view"] + 1))
+        seen.append(item["view"])
+    assert set(seen) <= set(range(N_VIEWS))
+    assert len(set(seen)) >= 4  # 16 draws over 8 views
+    # same seed and epoch -> same view and same resampled points
+    again = PCN(pcn_root, "train", seed=3)
+    again.set_epoch(5)
+    ds.set_epoch(5)
+    assert again[0]["view"] == seen[5]
+    np.testing.assert_array_equal(again[0]["partial"].numpy(), ds[0]["partial"].numpy())
+
+
+@pytest.mark.parametrize("split", ["val", "test"])
+def test_val_test_always_view_00(pcn_root, split):
+    ds = PCN(pcn_root, split)
+    first = ds[0]["partial"].numpy()
+    for epoch in (0, 1, 7):
+        ds.set_epoch(epoch)
+        for i in range(len(ds)):
+            item = ds[i]
+            assert item["view"] == 0
+            assert np.all(item["partial"][:, 0].numpy() < 1.0)
+        np.testing.assert_array_equal(ds[0]["partial"].numpy(), first)
+
+
+def test_partial_resampled_from_stored_points(pcn_root):
+    ds = PCN(pcn_root, "val")
+    stored = read_points(pcn_root / "val" / "partial" / AIRPLANE / "a3" / "00.pcd")
+    partial = ds[0]["partial"].numpy()
+    assert rows_subset(partial, stored)
+    if len(stored) >= 2048:  # a subset without replacement
+        assert len(np.unique(partial, axis=0)) == 2048
+    else:  # every stored point is kept
+        assert len(np.unique(partial, axis=0)) == len(np.unique(stored, axis=0))
+
+
+def test_normalize_option(pcn_root):
+    item = PCN(pcn_root, "val", normalize=True, n_complete=600)[0]
+    complete = item["complete"].numpy().astype(np.float64)
+    centre = (complete.max(0) + complete.min(0)) / 2
+    np.testing.assert_allclose(centre, 0.0, atol=1e-5)
+    assert np.linalg.norm(complete, axis=1).max() == pytest.approx(1.0, abs=1e-5)
+
+
+def test_categories_filter_and_unknown(pcn_root):
+    ds = PCN(pcn_root, "test", categories=["chair"])
+    assert len(ds) == 2 and {ds[i]["category"] for i in range(2)} == {"chair"}
+    assert len(PCN(pcn_root, "test", categories=[AIRPLANE])) == 1
+    with pytest.raises(ValueError, match="categories.*teapot"):
+        PCN(pcn_root, "test", categories=["teapot"])
+
+
+def test_category_file(tmp_path):
+    root = build_pcn(tmp_path / "PCN", complete_size=50)
+    entries = [
+        {
+            "taxonomy_id": AIRPLANE,
+            "taxonomy_name": "airplane,aeroplane,plane",
+            "train": ["a2"],
+            "val": ["a3"],
+            "test": ["a4"],
+        },
+        {"taxonomy_id": CHAIR, "taxonomy_name": "chair", "train": [], "val": [], "test": ["c4"]},
+    ]
+    (root / "PCN.json").write_text(json.dumps(entries))
+    ds = PCN(root, "train")
+    assert [ds[i]["id"] for i in range(len(ds))] == [f"{AIRPLANE}-a2"]
+    assert ds[0]["category"] == "airplane"
+    assert len(PCN(root, "test")) == 2
+    entries[1]["test"].append("missing_model")
+    (root / "PCN.json").write_text(json.dumps(entries))
+    with pytest.raises(DataError, match="missing_model"):
+        PCN(root, "test")
+    (root / "PCN.json").write_text("{not json")
+    with pytest.raises(DataError, match="PCN.json"):
+        PCN(root, "test")
+
+
+def test_broken_trees(tmp_path):
+    root = build_pcn(tmp_path / "PCN", complete_size=50)
+    missing = root / "val" / "complete" / CHAIR / "c2.pcd"
+    missing.unlink()
+    with pytest.raises(DataError, match="c2.pcd.*missing complete"):
+        PCN(root, "val")
+    for f in (root / "test" / "partial").rglob("*.pcd"):
+        f.unlink()
+    with pytest.raises(DataError, match="no PCN samples.*'test'"):
+        PCN(root, "test")
+    with pytest.raises(DataError, match="missing PCN folder"):
+        PCN(tmp_path / "nowhere", "train")
+    stray = root / "train" / "partial" / CHAIR / "c1" / "extra.pcd"
+    write_points(stray, np.ones((3, 3), np.float32) * [1, 2, 3])
+    with pytest.raises(DataError, match="extra.pcd"):
+        PCN(root, "train")
+
+
+def test_bad_arguments(pcn_root):
+    with pytest.raises(ValueError, match="split.*'validation'"):
+        PCN(pcn_root, "validation")
+    with pytest.raises(ValueError, match="n_partial"):
+        PCN(pcn_root, "val", n_partial=0)
+    with pytest.raises(ValueError, match="epoch"):
+        PCN(pcn_root, "val").set_epoch(-1)
