@@ -1,0 +1,65 @@
+"""``pointrecon train``: train a model from ``conf/train.yaml`` plus Hydra overrides.
+
+Examples::
+
+    pointrecon train model=pointnet_gru trainer.max_epochs=50
+    pointrecon train experiment=refiner_ablation            # a sweep (multirun)
+    pointrecon train resume=true                            # continue the latest run
+    torchrun --nproc_per_node=2 -m pointrecon.cli.train trainer=ddp
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import hydra
+from omegaconf import DictConfig
+
+from pointrecon.cli._paths import conf_dir
+from pointrecon.utils.instantiate import check_targets
+
+
+def hydra_output_dir() -> Path:
+    """The current Hydra job's output folder."""
+    from hydra.core.hydra_config import HydraConfig
+
+    return Path(HydraConfig.get().runtime.output_dir)
+
+
+def run_train(cfg: DictConfig, output_dir: str | Path) -> dict[str, Any]:
+    """Train with the composed config ``cfg`` into ``output_dir``; returns the summary."""
+    from pointrecon.train.trainer import Trainer
+
+    check_targets(cfg, list(cfg.get("allowed_targets") or []))
+    trainer = Trainer(cfg, output_dir)
+    try:
+        summary = trainer.fit()
+    finally:
+        trainer.close()
+    if trainer.dist.is_main:
+        best = summary.get("best_val") or {}
+        print(
+            f"trained {summary['epoch']} epochs ({summary['global_step']} steps); best epoch "
+            f"{summary['best_epoch']}: "
+            + ", ".join(f"{k}={best[k]:.4f}" for k in ("cd_l1", "cd_l2", "fscore") if k in best)
+        )
+        print(f"run folder: {Path(output_dir).resolve()}")
+    return summary
+
+
+@hydra.main(version_base="1.3", config_path=conf_dir(), config_name="train")
+def _hydra_main(cfg: DictConfig) -> float | None:
+    summary = run_train(cfg, hydra_output_dir())
+    best = summary.get("best_val") or {}
+    value = best.get(str(cfg.trainer.monitor))
+    return json.loads(json.dumps(value)) if value is not None else None
+
+
+def main() -> None:
+    _hydra_main()
+
+
+if __name__ == "__main__":
+    main()
