@@ -49,7 +49,7 @@ def parse_obj(path: Path, data: bytes) -> tuple[np.ndarray, np.ndarray]:
                         path, f"malformed OBJ line {lineno}: bad index {tok[:30]!r}"
                     ) from None
                 j = nv + i if i < 0 else i - 1
-                if i == 0 or j < 0:
+                if i == 0 or j < 0 or i > 2**31:
                     raise DataError(path, f"malformed OBJ line {lineno}: index {i} out of range")
                 poly.append(j)
             tris.extend(_fan(poly))

@@ -25,8 +25,8 @@ def _array_from(path: Path, fh, available: int, what: str) -> np.ndarray:
         else:
             raise ValueError(f"unsupported npy version {version}")
         header_len = fh.tell() - start
-    except (ValueError, OSError, EOFError, SyntaxError, TypeError) as exc:
-        raise DataError(path, f"malformed {what}: {exc}") from None
+    except Exception as exc:  # numpy's header parser raises ValueError, TokenError, SyntaxError...
+        raise DataError(path, f"malformed {what} header: {type(exc).__name__}: {exc}") from None
     if dtype.hasobject or dtype.kind not in "fiu" or dtype.fields is not None:
         raise DataError(path, f"{what} has dtype {dtype}, expected a numeric array")
     count = int(np.prod(shape, dtype=object))

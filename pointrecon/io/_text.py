@@ -61,10 +61,10 @@ def read_text(path: Path, data: bytes, ext: str) -> dict[str, np.ndarray | None]
                 names = toks
             continue
         toks = _split(ln, sep)
-        if not rows and names is None and declared is None:
-            if ext == ".pts" and len(toks) == 1 and toks[0].isdigit():
-                declared = int(toks[0])
-                continue
+        if not rows and declared is None and ext == ".pts" and len(toks) == 1 and toks[0].isdigit():
+            declared = int(toks[0])
+            continue
+        if not rows and names is None:
             if not all(_is_number(t) for t in toks):
                 low = [t.lower() for t in toks]
                 if len(low) >= 3 and all(a in low for a in ("x", "y", "z")):
