@@ -1,0 +1,57 @@
+"""Data: procedural shapes, simulated depth scans, completion data sets, transforms, collate.
+
+Names are imported lazily (PEP 562), so ``import pointrecon.data`` stays light and data sets
+written in separate modules (PCN, ShapeNet-55, ModelNet, point-cloud folders) are exported here as
+soon as their module exists.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# public name -> module under pointrecon.data
+_EXPORTS: dict[str, str] = {
+    "CATEGORIES": "shapes",
+    "make_shape": "shapes",
+    "category_label": "shapes",
+    "Camera": "camera",
+    "Scan": "scan",
+    "simulate_scan": "scan",
+    "resample_points": "resample",
+    "make_completion_pair": "pairs",
+    "collate_completion": "collate",
+    "SampleCache": "cache",
+    "SyntheticCompletion": "synthetic",
+    "MeshFolderCompletion": "mesh_folder",
+    "kfold_indices": "folds",
+    # file-based public data sets (pointrecon/data/{pcn,shapenet55,modelnet,pointcloud_folder}.py)
+    "PCN": "pcn",
+    "ShapeNet55": "shapenet55",
+    "ModelNet": "modelnet",
+    "PointCloudFolder": "pointcloud_folder",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pointrecon.data' has no attribute {name!r}")
+    try:
+        mod = importlib.import_module(f"pointrecon.data.{module}")
+    except ModuleNotFoundError as err:
+        if err.name == f"pointrecon.data.{module}":
+            raise AttributeError(
+                f"pointrecon.data.{name} needs the module pointrecon/data/{module}.py, "
+                "which is not installed"
+            ) from err
+        raise
+    value = getattr(mod, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
