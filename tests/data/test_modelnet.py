@@ -127,3 +127,38 @@ def test_broken_trees(tmp_path):
         ds[index]
     with pytest.raises(ValueError, match="num_classes"):
         ModelNet(root, "test", 20)
+
+
+def load_data_config(name: str, root: Path, **overrides):
+    """conf/data/<name>.yaml inside a minimal root config, with ``data.root`` set."""
+    from omegaconf import OmegaConf
+
+    conf = Path(__file__).resolve().parents[2] / "conf" / "data" / f"{name}.yaml"
+    cfg = OmegaConf.create({"paths": {"data_dir": "/nonexistent", "cache_dir": "/nonexistent"}})
+    cfg.data = OmegaConf.load(conf)
+    cfg.data.root = str(root)
+    for key, value in overrides.items():
+        OmegaConf.update(cfg, key, value)
+    return cfg
+
+
+@pytest.mark.parametrize("name", ["modelnet10", "modelnet40"])
+def test_configs_instantiate(mn_root, tmp_path, name):
+    from pointrecon.utils.instantiate import instantiate
+
+    cfg = load_data_config(name, mn_root, **{"data.train.val_fraction": 0.5})
+    cfg.data.train.cache_dir = str(tmp_path)
+    if name == "modelnet40":  # the ModelNet10 tree lacks the other 30 classes
+        with pytest.raises(Exception, match="missing class/split folder") as info:
+            instantiate(cfg.data.train)
+        # hydra may wrap the error in its InstantiationException
+        assert isinstance(info.value, DataError) or isinstance(info.value.__cause__, DataError)
+        cfg.data.train.categories = ["chair", "sofa"]
+    sizes = {}
+    for split in ("train", "val", "test"):
+        ds = instantiate(cfg.data[split])
+        assert isinstance(ds, ModelNet) and ds.split == split
+        assert ds.num_classes == int(name[-2:]) and ds.cache_dir == tmp_path
+        sizes[split] = len(ds)
+    expected = 10 if name == "modelnet10" else 2
+    assert sizes == {"train": expected, "val": expected, "test": expected}

@@ -194,3 +194,28 @@ def test_bad_arguments(pcn_root):
         PCN(pcn_root, "val", n_partial=0)
     with pytest.raises(ValueError, match="epoch"):
         PCN(pcn_root, "val").set_epoch(-1)
+
+
+def load_data_config(name: str, root: Path, **overrides):
+    """conf/data/<name>.yaml inside a minimal root config, with ``data.root`` set."""
+    from omegaconf import OmegaConf
+
+    conf = Path(__file__).resolve().parents[2] / "conf" / "data" / f"{name}.yaml"
+    cfg = OmegaConf.create({"paths": {"data_dir": "/nonexistent", "cache_dir": "/nonexistent"}})
+    cfg.data = OmegaConf.load(conf)
+    cfg.data.root = str(root)
+    for key, value in overrides.items():
+        OmegaConf.update(cfg, key, value)
+    return cfg
+
+
+def test_config_instantiates_every_split(pcn_root):
+    from pointrecon.utils.instantiate import instantiate
+
+    cfg = load_data_config("pcn", pcn_root)
+    assert int(cfg.data.batch_size) > 0 and int(cfg.data.num_workers) >= 0
+    for split in ("train", "val", "test"):
+        ds = instantiate(cfg.data[split])
+        assert isinstance(ds, PCN) and ds.split == split
+        assert len(ds) == sum(len(m) for m in MODELS[split].values())
+        assert not ds.normalize and ds.n_partial == 2048 and ds.n_complete == 16384
