@@ -56,10 +56,12 @@ def sample_surface(
         normals = mesh.face_normals[face_idx]
     else:
         om = o3d.geometry.TriangleMesh(
-            o3d.utility.Vector3dVector(np.asarray(mesh.vertices, dtype=np.float64)),
-            o3d.utility.Vector3iVector(np.asarray(mesh.faces, dtype=np.int32)),
+            o3d.utility.Vector3dVector(np.array(mesh.vertices, dtype=np.float64)),
+            o3d.utility.Vector3iVector(np.array(mesh.faces, dtype=np.int32)),
         )
-        om.triangle_normals = o3d.utility.Vector3dVector(np.asarray(mesh.face_normals))
+        om.triangle_normals = o3d.utility.Vector3dVector(
+            np.array(mesh.face_normals, dtype=np.float64)
+        )
         with _O3D_LOCK:
             o3d.utility.random.seed(int(seed) % (2**31 - 1))
             pcd = om.sample_points_poisson_disk(int(n), init_factor=5, use_triangle_normal=True)
