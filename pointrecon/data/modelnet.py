@@ -56,7 +56,8 @@ class ModelNet(Dataset):
             items get a new viewpoint each epoch (:meth:`set_epoch`).
         val_fraction: share of each class's training models held out as ``"val"``.
         cache_dir: optional folder where generated pairs are kept (atomic ``.npz`` writes).
-        transform: optional callable applied to the item dict before it is returned.
+        transform: optional augmentation ``(sample, rng) -> sample`` on the numpy clouds
+            (:mod:`pointrecon.data.transforms`), seeded by ``(seed, split, index, epoch)``.
 
     Items (dict): ``partial`` float32 tensor (n_partial, 3), ``complete`` (n_complete, 3),
     ``category`` str, ``label`` int (index in the canonical sorted class list), ``id`` str
@@ -82,7 +83,7 @@ class ModelNet(Dataset):
         seed: int = 0,
         val_fraction: float = 0.1,
         cache_dir: str | os.PathLike | None = None,
-        transform: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+        transform: Callable[[dict[str, Any], np.random.Generator], dict[str, Any]] | None = None,
         **scan_kwargs: Any,
     ) -> None:
         if split not in _SPLITS:
@@ -201,9 +202,16 @@ class ModelNet(Dataset):
         index = index % len(self)
         cls, path = self.samples[index]
         pair = self._pair(index)
+        partial, complete = pair["partial"], pair["complete"]
+        if self.transform is not None:
+            t_rng = np.random.default_rng(
+                [self.seed, _SPLITS.index(self.split), index, self.epoch, 0x7A]
+            )
+            sample = self.transform({"partial": partial, "complete": complete}, t_rng)
+            partial, complete = sample["partial"], sample["complete"]
         item = {
-            "partial": torch.from_numpy(np.ascontiguousarray(pair["partial"], dtype=np.float32)),
-            "complete": torch.from_numpy(np.ascontiguousarray(pair["complete"], dtype=np.float32)),
+            "partial": torch.from_numpy(np.ascontiguousarray(partial, dtype=np.float32)),
+            "complete": torch.from_numpy(np.ascontiguousarray(complete, dtype=np.float32)),
             "category": cls,
             "label": self.classes.index(cls),
             "id": path.stem,
@@ -211,6 +219,4 @@ class ModelNet(Dataset):
         }
         if "depth" in pair:
             item["depth"] = torch.from_numpy(np.ascontiguousarray(pair["depth"], dtype=np.float32))
-        if self.transform is not None:
-            item = self.transform(item)
         return item

@@ -74,7 +74,8 @@ class PCN(Dataset):
             reported in (DESIGN §4). True applies the project's default normalisation fitted on
             the complete cloud (:func:`pointrecon.io.normalize`) to both clouds.
         category_file: a PCN.json; default ``root/PCN.json`` if it exists.
-        transform: optional callable applied to the item dict before it is returned.
+        transform: optional augmentation ``(sample, rng) -> sample`` on the numpy clouds
+            (:mod:`pointrecon.data.transforms`), seeded by ``(seed, split, index, epoch)``.
 
     Items (dict): ``partial`` float32 tensor (n_partial, 3), ``complete`` (n_complete, 3),
     ``category`` str, ``label`` int, ``id`` str (``"<synset>-<model_id>"``), ``view`` int.
@@ -94,7 +95,7 @@ class PCN(Dataset):
         seed: int = 0,
         normalize: bool = False,
         category_file: str | os.PathLike | None = None,
-        transform: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+        transform: Callable[[dict[str, Any], np.random.Generator], dict[str, Any]] | None = None,
     ) -> None:
         if split not in SPLITS:
             raise ValueError(f"split: expected one of {SPLITS}, got {split!r}")
@@ -255,6 +256,12 @@ class PCN(Dataset):
 
             complete, norm = normalize(complete)
             partial = norm.apply(partial)
+        if self.transform is not None:
+            t_rng = np.random.default_rng(
+                [self.seed, SPLITS.index(self.split), index, self.epoch, 0x7A]
+            )
+            sample = self.transform({"partial": partial, "complete": complete}, t_rng)
+            partial, complete = sample["partial"], sample["complete"]
         item = {
             "partial": torch.from_numpy(np.ascontiguousarray(partial, dtype=np.float32)),
             "complete": torch.from_numpy(np.ascontiguousarray(complete, dtype=np.float32)),
@@ -263,6 +270,4 @@ class PCN(Dataset):
             "id": f"{synset}-{model}",
             "view": int(partial_path.stem),
         }
-        if self.transform is not None:
-            item = self.transform(item)
         return item

@@ -58,7 +58,8 @@ class PointCloudFolder(Dataset):
             complete cloud to both clouds (DESIGN §4); False keeps the stored coordinates.
         seed: base seed of the resampling (fixed per item).
         nan_policy: passed to :func:`pointrecon.io.read_points` (``"error"`` or ``"drop"``).
-        transform: optional callable applied to the item dict before it is returned.
+        transform: optional augmentation ``(sample, rng) -> sample`` on the numpy clouds
+            (:mod:`pointrecon.data.transforms`), seeded by ``(seed, split, index, epoch)``.
 
     Items (dict): ``partial`` float32 tensor (n_partial, 3), ``complete`` (n_complete, 3),
     ``category`` str, ``label`` int (index in the sorted categories), ``id`` str (``<rel>`` of
@@ -78,7 +79,7 @@ class PointCloudFolder(Dataset):
         normalize: bool = True,
         seed: int = 0,
         nan_policy: str = "error",
-        transform: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+        transform: Callable[[dict[str, Any], np.random.Generator], dict[str, Any]] | None = None,
     ) -> None:
         for name, value in (("n_partial", n_partial), ("n_complete", n_complete)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
@@ -92,6 +93,7 @@ class PointCloudFolder(Dataset):
         self.seed = int(seed)
         self.nan_policy = nan_policy
         self.transform = transform
+        self.epoch = 0
         self.samples = self._scan()
         self.categories = sorted({s[2] for s in self.samples})
 
@@ -144,6 +146,12 @@ class PointCloudFolder(Dataset):
             samples.append((path, complete, category, key.replace("/", "__"), view))
         return samples
 
+    def set_epoch(self, epoch: int) -> None:
+        """Select the epoch that seeds the augmentation (``transform``)."""
+        if not isinstance(epoch, int) or epoch < 0:
+            raise ValueError(f"epoch: expected a non-negative int, got {epoch!r}")
+        self.epoch = epoch
+
     def __len__(self) -> int:
         return len(self.samples)
 
@@ -182,6 +190,10 @@ class PointCloudFolder(Dataset):
 
             complete, norm = normalize(complete)
             partial = norm.apply(partial)
+        if self.transform is not None:
+            t_rng = np.random.default_rng([self.seed, 0, index, self.epoch, 0x7A])
+            sample = self.transform({"partial": partial, "complete": complete}, t_rng)
+            partial, complete = sample["partial"], sample["complete"]
         item = {
             "partial": torch.from_numpy(np.ascontiguousarray(partial, dtype=np.float32)),
             "complete": torch.from_numpy(np.ascontiguousarray(complete, dtype=np.float32)),
@@ -190,6 +202,4 @@ class PointCloudFolder(Dataset):
             "id": sample_id,
             "view": view,
         }
-        if self.transform is not None:
-            item = self.transform(item)
         return item

@@ -173,7 +173,8 @@ class ShapeNet55(Dataset):
         difficulties: test difficulties to enumerate (default all three).
         seed: base seed of the random crops (train, val).
         sampling: ``"fps"`` (as PoinTr) or ``"random"`` subsampling of the cropped input.
-        transform: optional callable applied to the item dict before it is returned.
+        transform: optional augmentation ``(sample, rng) -> sample`` on the numpy clouds
+            (:mod:`pointrecon.data.transforms`), seeded by ``(seed, split, index, epoch)``.
 
     Items (dict): ``partial`` float32 tensor (n_partial, 3), ``complete`` (n_complete, 3),
     ``category`` str, ``label`` int (index in the sorted 55 synsets), ``id`` str
@@ -196,7 +197,7 @@ class ShapeNet55(Dataset):
         difficulties: Sequence[str] | None = None,
         seed: int = 0,
         sampling: str = "fps",
-        transform: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+        transform: Callable[[dict[str, Any], np.random.Generator], dict[str, Any]] | None = None,
     ) -> None:
         variant = str(variant)
         if variant not in _VARIANT_DIRS:
@@ -351,9 +352,21 @@ class ShapeNet55(Dataset):
         sample_id = f"{taxonomy}-{model}"
         if self.is_fixed:
             sample_id += f"__{difficulty}_v{view}"
+        if self.transform is not None:
+            t_rng = np.random.default_rng(
+                [
+                    self.seed,
+                    ("train", "val", "test", "test_novel").index(self.split),
+                    index,
+                    self.epoch,
+                    0x7A,
+                ]
+            )
+            sample = self.transform({"partial": partial, "complete": complete}, t_rng)
+            partial, complete = sample["partial"], sample["complete"]
         item = {
             "partial": torch.from_numpy(np.ascontiguousarray(partial, dtype=np.float32)),
-            "complete": torch.from_numpy(complete),
+            "complete": torch.from_numpy(np.ascontiguousarray(complete, dtype=np.float32)),
             "category": SHAPENET55_SYNSETS[taxonomy],
             "label": self.classes.index(taxonomy),
             "id": sample_id,
@@ -362,8 +375,6 @@ class ShapeNet55(Dataset):
             "viewpoint": torch.from_numpy(np.asarray(viewpoint, dtype=np.float32).copy()),
             "num_removed": num_crop,
         }
-        if self.transform is not None:
-            item = self.transform(item)
         return item
 
 

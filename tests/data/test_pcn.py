@@ -219,3 +219,56 @@ def test_config_instantiates_every_split(pcn_root):
         assert isinstance(ds, PCN) and ds.split == split
         assert len(ds) == sum(len(m) for m in MODELS[split].values())
         assert not ds.normalize and ds.n_partial == 2048 and ds.n_complete == 16384
+        assert (ds.transform is not None) == (split == "train")
+
+
+def test_real_pcn_partials(real_data_dir, tmp_path):
+    """PCN's own demo partial scans (real PCN files) load through a PCN tree."""
+    import shutil
+
+    synsets = {"airplane": AIRPLANE, "car": "02958343", "chair": CHAIR, "lamp": "03636649"}
+    rng = np.random.default_rng(0)
+    for name, synset in synsets.items():
+        src = real_data_dir / "pointclouds" / f"pcn_{name}.pcd"
+        if not src.is_file():
+            pytest.skip(f"{src} not found")
+        dst = tmp_path / "test" / "partial" / synset / "demo" / "00.pcd"
+        dst.parent.mkdir(parents=True)
+        shutil.copyfile(src, dst)
+        write_points(tmp_path / "test" / "complete" / synset / "demo.pcd", rng.random((64, 3)))
+    ds = PCN(tmp_path, "test", n_complete=64)
+    assert [ds[i]["category"] for i in range(len(ds))] == sorted(synsets, key=lambda n: synsets[n])
+    for i in range(len(ds)):
+        stored = read_points(real_data_dir / "pointclouds" / f"pcn_{ds[i]['category']}.pcd")
+        assert 500 < len(stored) < 2048  # the demo scans hold 753..1715 points
+        partial = ds[i]["partial"].numpy()
+        assert partial.shape == (2048, 3) and rows_subset(partial, stored)
+        assert len(np.unique(partial, axis=0)) == len(np.unique(stored, axis=0))
+
+
+def test_epoch_views_reach_dataloader_workers(pcn_root):
+    from torch.utils.data import DataLoader
+
+    from pointrecon.data import collate_completion
+
+    ds = PCN(pcn_root, "train", seed=11)
+    for epoch in (2, 3):
+        ds.set_epoch(epoch)
+        expected = [ds[i]["view"] for i in range(len(ds))]
+        loader = DataLoader(ds, batch_size=2, num_workers=2, collate_fn=collate_completion)
+        views = [int(v) for batch in loader for v in batch["view"]]
+        assert views == expected
+
+
+def test_transform_applies_one_map_to_both_clouds(pcn_root):
+    from pointrecon.data.transforms import RandomMirror
+
+    plain = PCN(pcn_root, "train", seed=2, n_complete=600)
+    flipped = PCN(pcn_root, "train", seed=2, n_complete=600, transform=RandomMirror(["x"], p=1.0))
+    for epoch in (0, 1):
+        plain.set_epoch(epoch)
+        flipped.set_epoch(epoch)
+        a, b = plain[1], flipped[1]
+        assert a["view"] == b["view"]
+        for key in ("partial", "complete"):
+            np.testing.assert_allclose(b[key].numpy(), a[key].numpy() * [-1.0, 1.0, 1.0])

@@ -133,3 +133,22 @@ def test_config_instantiates_every_split(tmp_path):
         ds = instantiate(cfg.data[split])
         assert isinstance(ds, PointCloudFolder) and len(ds) == 5
         assert ds.root == tmp_path / split
+
+
+def test_real_cloud_with_nan_points(real_data_dir, tmp_path):
+    """An organized real capture with NaN points: an error by default, dropped on request."""
+    import shutil
+
+    src = real_data_dir / "pointclouds" / "pcl_table_scene_mug_stereo_textured.pcd"
+    if not src.is_file():
+        pytest.skip(f"{src} not found")
+    shutil.copyfile(src, tmp_path / "scene.pcd")
+    (tmp_path / "partial").mkdir()
+    shutil.copyfile(src, tmp_path / "partial" / "scene.pcd")
+    write_points(tmp_path / "complete" / "scene.npy", np.eye(3, dtype=np.float32))
+    with pytest.raises(DataError, match="scene.pcd.*NaN"):
+        PointCloudFolder(tmp_path, n_partial=512, n_complete=16)[0]
+    with pytest.warns(UserWarning):
+        item = PointCloudFolder(tmp_path, n_partial=512, n_complete=16, nan_policy="drop")[0]
+    assert np.isfinite(item["partial"].numpy()).all()
+    assert tuple(item["partial"].shape) == (512, 3)
