@@ -195,6 +195,18 @@ CASES: list[Case] = [
         error="declares 10 rows .*truncated",
     ),  # fmt: skip
     Case(
+        "ply_claims_more_long_rows",
+        "points",
+        _w("more_long.ply", ply_head(5) + "0.123456789 0.123456789 0.123456789\n" * 3),
+        error="declares 5 vertices but the data holds only 3 rows",
+    ),
+    Case(
+        "pcd_claims_more_long_rows",
+        "points",
+        _w("more_long.pcd", pcd_head(5) + "0.123456789 0.123456789 0.123456789\n" * 3),
+        error="declares 5 points but the data holds only 3 rows",
+    ),
+    Case(
         "ply_billion_points",
         "points",
         _w("billion.ply", ply_head(BILLION, "binary_little_endian").encode() + bytes(120)),
