@@ -153,9 +153,9 @@ class ModelNet(Dataset):
 
     def set_epoch(self, epoch: int) -> None:
         """Select the epoch whose scan viewpoints training items use."""
-        if not isinstance(epoch, int) or epoch < 0:
+        if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or epoch < 0:
             raise ValueError(f"epoch: expected a non-negative int, got {epoch!r}")
-        self.epoch = epoch
+        self.epoch = int(epoch)
 
     def __len__(self) -> int:
         return len(self.samples)

@@ -221,9 +221,9 @@ class PCN(Dataset):
     # ---------------------------------------------------------------- access
     def set_epoch(self, epoch: int) -> None:
         """Select the epoch whose random view choice training items use."""
-        if not isinstance(epoch, int) or epoch < 0:
+        if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or epoch < 0:
             raise ValueError(f"epoch: expected a non-negative int, got {epoch!r}")
-        self.epoch = epoch
+        self.epoch = int(epoch)
 
     @property
     def categories(self) -> list[str]:

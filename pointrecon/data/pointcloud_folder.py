@@ -148,9 +148,9 @@ class PointCloudFolder(Dataset):
 
     def set_epoch(self, epoch: int) -> None:
         """Select the epoch that seeds the augmentation (``transform``)."""
-        if not isinstance(epoch, int) or epoch < 0:
+        if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or epoch < 0:
             raise ValueError(f"epoch: expected a non-negative int, got {epoch!r}")
-        self.epoch = epoch
+        self.epoch = int(epoch)
 
     def __len__(self) -> int:
         return len(self.samples)

@@ -278,9 +278,9 @@ class ShapeNet55(Dataset):
     # ---------------------------------------------------------------- access
     def set_epoch(self, epoch: int) -> None:
         """Select the epoch whose random crops training items use."""
-        if not isinstance(epoch, int) or epoch < 0:
+        if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or epoch < 0:
             raise ValueError(f"epoch: expected a non-negative int, got {epoch!r}")
-        self.epoch = epoch
+        self.epoch = int(epoch)
 
     @property
     def is_fixed(self) -> bool:
@@ -297,16 +297,10 @@ class ShapeNet55(Dataset):
         Shapes:
             returns (n_complete, 3) float32.
         """
+        from pointrecon.io import read_points
+
         _, _, path = self.files[model_index]
-        try:
-            points = np.load(path, allow_pickle=False)
-        except (OSError, ValueError) as exc:
-            raise DataError(path, f"cannot read .npy point file ({exc})") from exc
-        if points.ndim != 2 or points.shape[1] < 3 or len(points) == 0:
-            raise DataError(path, f"expected an (N, 3) array, got shape {points.shape}")
-        points = points[:, :3].astype(np.float32)
-        if not np.isfinite(points).all():
-            raise DataError(path, "non-finite coordinates")
+        points = read_points(path)  # hardened .npy reader: shape, dtype, finiteness, size
         if len(points) != self.n_complete:
             from pointrecon.data import resample_points
 
