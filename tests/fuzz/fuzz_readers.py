@@ -78,6 +78,10 @@ def build_seeds(tmp: Path) -> list[tuple[str, bytes]]:
         f = tmp / f"seed{ext}"
         write_mesh(f, mesh)
         seeds.append((ext, f.read_bytes()))
+    seeds.append((".stl", trimesh.exchange.stl.export_stl_ascii(mesh).encode()))
+    seeds.append((".ply", trimesh.exchange.ply.export_ply(mesh, encoding="ascii")))
+    seeds.append((".pts", b"3\n0 0 0 1 255 0 0\n1 0 0 1 0 255 0\n0 1 0 1 0 0 255\n"))
+    seeds.append((".csv", b"x,y,z,nx,ny,nz\n0,0,0,0,0,1\n1,0,0,0,0,1\n"))
     seeds.append((".obj", b"v 0 0 0\nv 1 0 0\nv 1 1 0\nv 0 1 0\nv 0 0 1\nf 1 2 3 4\nf -1 -2 -3\n"))
     seeds.append((".off", b"OFF\n4 2 0\n0 0 0\n1 0 0\n1 1 0\n0 1 0\n3 0 1 2\n3 0 2 3\n"))
     for name in ("pointclouds/pcn_airplane.pcd", "pointclouds/pcl_milk_color.pcd",
