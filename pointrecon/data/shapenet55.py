@@ -383,7 +383,7 @@ def parse_test_id(sample_id: str) -> tuple[str, str, int]:
 
 
 def aggregate_by_difficulty(
-    rows: Iterable[Mapping[str, Any]],
+    rows: Iterable[Mapping[str, Any]] | str | os.PathLike,
     metrics: Sequence[str] = ("cd_l1", "cd_l2", "fscore"),
     *,
     by_category: bool = True,
@@ -391,7 +391,7 @@ def aggregate_by_difficulty(
     """Per-difficulty metrics of a ShapeNet-55/34 test run, and their average.
 
     ``rows`` is a metrics table, one row per test item (e.g. the rows of an evaluation run's
-    ``per_sample.csv`` as dicts): each has the metric columns and either a ``difficulty`` column
+    ``per_sample.csv`` as dicts, or the path of such a CSV file): each has the metric columns and either a ``difficulty`` column
     or an ``id`` ending in ``__<difficulty>_v<k>`` (as :class:`ShapeNet55` test ids do). With
     ``by_category`` (PoinTr's way) a difficulty's value is the mean over categories (column
     ``category``) of the per-category means; otherwise the mean over items. The ``"avg"`` row is
@@ -400,6 +400,15 @@ def aggregate_by_difficulty(
     Returns:
         ``{"easy": {metric: value}, "median": {...}, "hard": {...}, "avg": {...}}``.
     """
+    if isinstance(rows, (str, os.PathLike)):
+        import csv
+
+        path = Path(rows)
+        try:
+            with open(path, newline="", encoding="utf-8") as fh:
+                rows = list(csv.DictReader(fh))
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            raise DataError(path, f"cannot read metrics table ({exc})") from exc
     groups: dict[str, dict[str, dict[str, list[float]]]] = {}
     for n, row in enumerate(rows):
         difficulty = row.get("difficulty")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import numpy as np
@@ -159,7 +160,7 @@ def test_train_random_crops_vary_by_epoch_and_reproduce(sn_root):
     assert rows_in(item["partial"].numpy(), kept).all()
 
 
-def test_aggregate_by_difficulty():
+def test_aggregate_by_difficulty(tmp_path):
     rows = []
     # easy: chair items 1, 3 -> 2 ; mug item 6 -> 6 ; category mean (2 + 6) / 2 = 4
     for cat, v in (("chair", 1.0), ("chair", 3.0), ("mug", 6.0)):
@@ -172,6 +173,12 @@ def test_aggregate_by_difficulty():
     assert table["hard"]["cd_l1"] == pytest.approx(15.0)
     assert table["avg"]["cd_l1"] == pytest.approx(9.5)
     assert "median" not in table
+    csv_path = tmp_path / "per_sample.csv"
+    with open(csv_path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=["id", "category", "difficulty", "cd_l1"])
+        writer.writeheader()
+        writer.writerows(rows)
+    assert aggregate_by_difficulty(csv_path, metrics=["cd_l1"]) == table
     flat = aggregate_by_difficulty(rows, metrics=["cd_l1"], by_category=False)
     assert flat["easy"]["cd_l1"] == pytest.approx(10.0 / 3)
     with pytest.raises(ValueError, match="missing metric column 'fscore'"):
