@@ -1,0 +1,225 @@
+"""SyntheticCompletion: completion pairs from the procedural shapes, generated on demand and cached."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from pointrecon.data.cache import SampleCache
+from pointrecon.data.folds import SPLITS, kfold_indices
+from pointrecon.data.pairs import make_completion_pair
+from pointrecon.data.shapes import CATEGORIES, category_label, make_shape
+
+GENERATOR_VERSION = 1  # bump when shapes or scans change, so old caches are not reused
+_SPLIT_CODE = {"train": 0, "val": 1, "test": 2}
+
+
+def shape_seed(split: str, shape_index: int, seed: int) -> int:
+    """The procedural seed of shape ``shape_index`` of ``split`` under base ``seed``.
+
+    ``3 * shape_index + split_code + 3 * 2**32 * seed``: for one base seed, the three splits draw
+    from disjoint residues mod 3, so they never share a shape (for shape_index < 2**32 / 3).
+    """
+    return 3 * int(shape_index) + _SPLIT_CODE[split] + 3 * 2**32 * int(seed)
+
+
+class SyntheticCompletion(Dataset):
+    """Partial-scan / complete-surface pairs of procedural shapes.
+
+    Item ``i`` is view ``i % views_per_shape`` of shape ``i // views_per_shape``; shape ``s`` has
+    category ``categories[s % len(categories)]`` (balanced) and is drawn with
+    :func:`shape_seed`. Each pair comes from :func:`~pointrecon.data.make_completion_pair`. With a
+    ``cache_dir``, generated pairs are stored as ``.npz`` (atomic writes), so later epochs load
+    them; generation is stateless and works inside DataLoader workers.
+
+    K folds: with ``num_folds`` and ``fold`` set, the first ``pool_size`` shapes of the train
+    split form a pool cut into folds; ``split="train"`` yields the pool minus fold ``fold`` and
+    ``split="val"`` yields fold ``fold``, each shape with ``views_per_shape`` views, so
+    ``num_samples`` is not used (``test`` is unchanged). Give train and val the same
+    ``pool_size`` (the configs interpolate it).
+
+    Args:
+        split: ``"train"``, ``"val"`` or ``"test"``.
+        num_samples: number of items (shapes x views_per_shape); the pool size with folds.
+        seed: base seed of the data set.
+        n_partial, n_complete: points per partial / complete cloud.
+        categories: subset of :data:`~pointrecon.data.shapes.CATEGORIES` (default all); the label
+            is the index in the full tuple, so labels agree between subsets.
+        cache_dir: folder for the sample cache (None: regenerate every time).
+        return_depth: add the depth images ``depth`` (V, H, W) to each item.
+        transform: callable ``(sample, rng) -> sample`` on numpy clouds (see transforms); its
+            generator is seeded by (seed, split, index, epoch), see :meth:`set_epoch`.
+        views_per_shape: distinct scans per shape.
+        num_views, noise_std, dropout, width, height, fov_deg, distance, elevation_deg: the scan
+            (see :func:`~pointrecon.data.make_completion_pair`).
+        fold, num_folds: k-fold cross-validation (see above).
+        pool_size: shapes in the k-fold pool (default: this data set's shape count).
+
+    Shapes:
+        item partial (n_partial, 3) float32, complete (n_complete, 3) float32,
+        depth (num_views, height, width) float32
+    """
+
+    def __init__(
+        self,
+        split: str,
+        num_samples: int,
+        seed: int = 0,
+        *,
+        n_partial: int = 2048,
+        n_complete: int = 16384,
+        categories: Sequence[str] | None = None,
+        cache_dir: str | os.PathLike | None = None,
+        return_depth: bool = False,
+        transform: Callable[[dict, np.random.Generator], dict] | None = None,
+        views_per_shape: int = 1,
+        num_views: int = 1,
+        noise_std: float = 0.0,
+        dropout: float = 0.0,
+        width: int = 160,
+        height: int = 120,
+        fov_deg: float = 65.0,
+        distance: float = 2.5,
+        elevation_deg: Sequence[float] = (-90.0, 90.0),
+        fold: int | None = None,
+        num_folds: int | None = None,
+        pool_size: int | None = None,
+    ) -> None:
+        if split not in SPLITS:
+            raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+        for name, v in (
+            ("num_samples", num_samples),
+            ("n_partial", n_partial),
+            ("n_complete", n_complete),
+            ("views_per_shape", views_per_shape),
+        ):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+        cats = tuple(CATEGORIES if categories is None else categories)
+        if not cats:
+            raise ValueError("categories must name at least one category, got an empty list")
+        for c in cats:
+            category_label(c)  # raises ValueError naming the category
+        if transform is not None and not callable(transform):
+            raise TypeError(f"transform must be callable, got {type(transform).__name__}")
+        self.split, self.seed, self.categories = split, int(seed), cats
+        self.views_per_shape = int(views_per_shape)
+        self.return_depth, self.transform = bool(return_depth), transform
+        self.scan_kwargs: dict[str, Any] = dict(
+            n_partial=int(n_partial),
+            n_complete=int(n_complete),
+            num_views=int(num_views),
+            noise_std=float(noise_std),
+            dropout=float(dropout),
+            width=int(width),
+            height=int(height),
+            fov_deg=float(fov_deg),
+            distance=float(distance),
+            elevation_deg=tuple(float(e) for e in elevation_deg),
+        )
+        # which (split, shape index) pairs this data set covers
+        self._source_split = split
+        n_shapes = -(-int(num_samples) // self.views_per_shape)
+        self._num_items = int(num_samples)
+        self._shape_ids = np.arange(n_shapes, dtype=np.int64)
+        if fold is not None or num_folds is not None:
+            if fold is None or num_folds is None:
+                raise ValueError(
+                    f"fold and num_folds go together, got fold={fold!r}, num_folds={num_folds!r}"
+                )
+            if split != "test":
+                pool = n_shapes if pool_size is None else int(pool_size)
+                train_ids, held = kfold_indices(pool, int(num_folds), int(fold), seed=self.seed)
+                self._shape_ids = train_ids if split == "train" else held
+                self._source_split = "train"
+                self._num_items = len(self._shape_ids) * self.views_per_shape
+        self.fold, self.num_folds = fold, num_folds
+        self.epoch = 0
+        self.cache = None
+        if cache_dir is not None:
+            params = dict(version=GENERATOR_VERSION, depth=self.return_depth, **self.scan_kwargs)
+            self.cache = SampleCache(cache_dir, "synthetic", params)
+
+    def __len__(self) -> int:
+        return self._num_items
+
+    def set_epoch(self, epoch: int) -> None:
+        """Re-seed the augmentation for ``epoch`` (call before creating the epoch's iterator)."""
+        self.epoch = int(epoch)
+
+    def shape_key(self, index: int) -> tuple[str, int, int]:
+        """``(category, shape seed, view)`` of item ``index``."""
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"index {index} out of range for {len(self)} items")
+        index %= len(self)
+        s = int(self._shape_ids[index // self.views_per_shape])
+        category = self.categories[s % len(self.categories)]
+        return category, shape_seed(self._source_split, s, self.seed), index % self.views_per_shape
+
+    def item_id(self, index: int) -> str:
+        """The item's id, ``<category>-<shape seed>[-v<view>]``."""
+        category, sseed, view = self.shape_key(index)
+        return f"{category}-{sseed}" + (f"-v{view}" if self.views_per_shape > 1 else "")
+
+    def generate(self, index: int) -> dict[str, np.ndarray]:
+        """Generate the arrays of item ``index`` (no cache, no transform)."""
+        category, sseed, view = self.shape_key(index)
+        pair = make_completion_pair(
+            make_shape(category, sseed),
+            seed=sseed,
+            view=view,
+            return_depth=self.return_depth,
+            **self.scan_kwargs,
+        )
+        arrays = {k: pair[k] for k in ("partial", "complete")}
+        arrays["norm_center"] = np.asarray(pair["normalization"].center, dtype=np.float64)
+        arrays["norm_scale"] = np.asarray(pair["normalization"].scale, dtype=np.float64)
+        if self.return_depth:
+            arrays["depth"] = pair["depth"]
+        return arrays
+
+    def load(self, index: int) -> dict[str, np.ndarray]:
+        """The arrays of item ``index``, from the cache when present (generated and stored else)."""
+        if self.cache is None:
+            return self.generate(index)
+        key = self.item_id(index)
+        arrays = self.cache.load(key)
+        if arrays is None:
+            arrays = self.generate(index)
+            self.cache.save(key, arrays)
+        return arrays
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        category, _, view = self.shape_key(index)
+        index %= len(self)
+        arrays = self.load(index)
+        sample: dict[str, Any] = {"partial": arrays["partial"], "complete": arrays["complete"]}
+        if self.transform is not None:
+            rng = np.random.default_rng(
+                [self.seed, _SPLIT_CODE[self.split], index, self.epoch, 0x7A]
+            )
+            sample = self.transform(sample, rng)
+        item: dict[str, Any] = {
+            "partial": torch.as_tensor(np.ascontiguousarray(sample["partial"], dtype=np.float32)),
+            "complete": torch.as_tensor(np.ascontiguousarray(sample["complete"], dtype=np.float32)),
+            "category": category,
+            "label": category_label(category),
+            "id": self.item_id(index),
+            "view": view,
+        }
+        if self.return_depth:
+            item["depth"] = torch.as_tensor(np.asarray(arrays["depth"], dtype=np.float32))
+        return item
+
+    def __repr__(self) -> str:
+        return (
+            f"SyntheticCompletion(split={self.split!r}, num_samples={len(self)}, seed={self.seed}, "
+            f"categories={len(self.categories)}, fold={self.fold}/{self.num_folds})"
+        )
