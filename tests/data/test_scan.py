@@ -7,7 +7,6 @@ import open3d as o3d
 import pytest
 import trimesh
 
-from pointrecon.data.camera import Camera, intrinsics_from_fov, look_at
 from pointrecon.data.scan import simulate_scan
 from pointrecon.data.shapes import make_shape
 
@@ -53,16 +52,6 @@ def test_depth_matches_backprojection_and_projection():
         # the camera looks at the bounding-box centre
         centre = mesh.bounds.mean(axis=0)
         assert np.linalg.norm(cam.project(centre[None])[0, :2] - [20, 15]) < 1e-6
-
-
-def test_look_at_is_a_right_handed_rotation():
-    m = look_at(np.array([0.0, 0.0, 5.0]), np.zeros(3))
-    r = m[:3, :3]
-    np.testing.assert_allclose(r @ r.T, np.eye(3), atol=1e-12)
-    assert np.linalg.det(r) == pytest.approx(1.0)
-    # OpenCV convention: camera +z towards the target, image x to the viewer's right (+x world
-    # here), image y down (-y world)
-    np.testing.assert_allclose(r, [[1, 0, 0], [0, -1, 0], [0, 0, -1]], atol=1e-12)
 
 
 def test_sphere_from_afar_sees_a_hemisphere():
@@ -159,9 +148,3 @@ def test_bad_arguments():
         simulate_scan(np.zeros((3, 3)))
     with pytest.raises(ValueError, match="distance must exceed"):
         simulate_scan(mesh, distance=1e-4)
-
-
-def test_camera_backproject_checks_shape():
-    cam = Camera(intrinsics_from_fov(4, 3, 60), np.eye(4), 4, 3)
-    with pytest.raises(ValueError, match="depth must have shape"):
-        cam.backproject(np.zeros((4, 4), np.float32))
