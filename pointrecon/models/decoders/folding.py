@@ -31,6 +31,8 @@ class FoldingDecoder(nn.Module):
         self, in_channels: int, num_points: int = 2025, hidden: int = 512, grid_scale: float = 0.5
     ) -> None:
         super().__init__()
+        if num_points < 1:
+            raise ValueError(f"num_points must be >= 1, got {num_points}")
         if in_channels < 1 or hidden < 1:
             raise ValueError(f"in_channels and hidden must be >= 1, got {in_channels}, {hidden}")
         self.in_channels, self.num_points = int(in_channels), int(num_points)

@@ -63,6 +63,13 @@ class DGCNN(nn.Module):
             convs.append(SharedMLP([2 * cin, w], norm=norm))
             cin = w
         self.convs = nn.ModuleList(convs)
+        # PyG wrappers around the same MLPs (built here: PyG resets the wrapped MLP on
+        # construction); a plain list so that parameters and state_dict keys stay backend-free
+        self._pyg_convs: list[nn.Module] = []
+        if backend == "pyg":
+            from torch_geometric.nn import EdgeConv
+
+            self._pyg_convs = [EdgeConv(m, aggr="max") for m in self.convs]
         self.emb = SharedMLP([sum(widths), int(emb_channels)], norm=norm)
         self.proj = nn.Linear(int(emb_channels), self.out_channels)
 
@@ -81,17 +88,16 @@ class DGCNN(nn.Module):
             idx = torch.where(bad, idx[..., :1], idx).clamp_min(0)
         return idx
 
-    def _edge_conv(self, mlp: nn.Module, x: Tensor, idx: Tensor) -> Tensor:
+    def _edge_conv(self, i: int, x: Tensor, idx: Tensor) -> Tensor:
         if self.backend == "dense":
+            mlp = self.convs[i]
             xj = _ops.gather_points(x, idx)
             xi = x[:, :, None].expand_as(xj)
             return mlp(torch.cat([xi, xj - xi], dim=-1)).max(dim=2).values
-        from torch_geometric.nn import EdgeConv
-
         B, N, K = idx.shape
         src = (idx + torch.arange(B, device=idx.device)[:, None, None] * N).reshape(-1)
         dst = torch.arange(B * N, device=idx.device).repeat_interleave(K)
-        out = EdgeConv(mlp, aggr="max")(x.reshape(B * N, -1), torch.stack([src, dst]))
+        out = self._pyg_convs[i](x.reshape(B * N, -1), torch.stack([src, dst]))
         return out.view(B, N, -1)
 
     def forward(self, points: Tensor, lengths: Tensor | None = None) -> EncoderOutput:
@@ -101,10 +107,10 @@ class DGCNN(nn.Module):
         x = points
         idx = self._graph(points, lengths)
         feats = []
-        for i, mlp in enumerate(self.convs):
+        for i in range(len(self.convs)):
             if self.dynamic and i > 0:
                 idx = self._graph(x, lengths)
-            x = self._edge_conv(mlp, x, idx)
+            x = self._edge_conv(i, x, idx)
             feats.append(x)
         f = torch.cat(feats, dim=-1)
         g = masked_max(self.emb(f), lengths)

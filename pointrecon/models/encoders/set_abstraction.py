@@ -72,14 +72,13 @@ class SetAbstraction(nn.Module):
             SharedMLP([self.in_channels + 3, *[int(c) for c in m]], norm=norm) for m in mlps
         )
         self.out_channels = sum(m.out_channels for m in self.mlps)
-        self._convs: list[nn.Module] | None = None
-
-    def _pyg_convs(self) -> list[nn.Module]:
-        if self._convs is None:
+        # PyG wrappers around the same MLPs (built here: PyG resets the wrapped MLP on
+        # construction); a plain list so that parameters and state_dict keys stay backend-free
+        self._convs: list[nn.Module] = []
+        if backend == "pyg":
             from torch_geometric.nn import PointNetConv
 
             self._convs = [PointNetConv(local_nn=m, add_self_loops=False) for m in self.mlps]
-        return self._convs
 
     def _group_all(self, points: Tensor, feats: Tensor | None, lengths: Tensor | None):
         x = points if feats is None else torch.cat([feats, points], dim=-1)
@@ -129,7 +128,7 @@ class SetAbstraction(nn.Module):
         keep.view(B * M, K)[:, 1:] = idx.reshape(B * M, K)[:, 1:] != idx.reshape(B * M, K)[:, :1]
         edge_index = torch.stack([src[keep], dst[keep]])
         x = None if feats is None else feats.reshape(B * N, -1)
-        conv = self._pyg_convs()[i]
+        conv = self._convs[i]
         out = conv(
             (x, None),
             (points.reshape(B * N, 3), centers.reshape(B * M, 3)),

@@ -15,7 +15,7 @@ from pointrecon.models._layers import SharedMLP, masked_max
 
 
 class TNet(nn.Module):
-    """Predicts a (k x k) matrix from a point set: shared MLP, max-pool, MLP; starts at identity.
+    """Predicts a (k x k) matrix from a point set: shared MLP, max-pool, MLP; starts near identity.
 
     Args:
         k: size of the transform (3 for xyz).
@@ -33,7 +33,8 @@ class TNet(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        nn.init.zeros_(self.out.weight)
+        # near-identity start; small (not zero) weights so gradients reach the whole T-net
+        nn.init.normal_(self.out.weight, std=1e-3)
         nn.init.zeros_(self.out.bias)
 
     def forward(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:

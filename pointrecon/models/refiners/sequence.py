@@ -26,7 +26,7 @@ class SequenceRefiner(nn.Module):
 
     1. order the current points with ``pointrecon.ops.serialize`` (``order`` = "morton",
        "hilbert", "random" or "none") or by farthest point sampling of all M points ("fps");
-    2. per-point features ``[MLP(xyz), W_code code, max_k MLP(p_k - p)]`` (the last over the
+    2. per-point features ``[xyz, MLP(xyz), W_code code, max_k MLP(p_k - p)]`` (the last over the
        ``local_k`` nearest current points; ``local_k=0`` leaves it out), taken in that order;
     3. a GRU/LSTM (``num_layers``, ``hidden``, ``bidirectional``) runs over the sequence: full
        length (``window=0``: one sequence of M per sample) or windowed (``window=W``: the sequence,
@@ -93,7 +93,7 @@ class SequenceRefiner(nn.Module):
         self.pos_mlp = SharedMLP([3, f, f], norm="none")
         self.code_proj = nn.Linear(code_channels, f)
         self.local_mlp = SharedMLP([3, f, f], norm="none") if local_k else None
-        cin = 3 * f if local_k else 2 * f
+        cin = 3 + (3 * f if local_k else 2 * f)
         rnn_cls = nn.GRU if cell == "gru" else nn.LSTM
         self.rnn = rnn_cls(
             cin, hidden, num_layers=num_layers, batch_first=True, bidirectional=bidirectional
@@ -112,7 +112,7 @@ class SequenceRefiner(nn.Module):
     def point_features(self, points: Tensor, code: Tensor) -> Tensor:
         """Per-point features in the input order, (B, M, C_in)."""
         B, M, _ = points.shape
-        parts = [self.pos_mlp(points), self.code_proj(code)[:, None].expand(B, M, -1)]
+        parts = [points, self.pos_mlp(points), self.code_proj(code)[:, None].expand(B, M, -1)]
         if self.local_mlp is not None:
             k = min(self.local_k, M)
             idx = _ops.knn_idx(points, points, k).clamp_min(0)
