@@ -148,9 +148,14 @@ class MeshFolderCompletion(Dataset):
         f, view = self._locate(index)
         mesh = read_mesh(self.files[f])
         pair_seed = zlib.crc32(self.rel[f].encode()) + 2**32 * self.seed
-        pair = make_completion_pair(
-            mesh, seed=pair_seed, view=view, return_depth=self.return_depth, **self.scan_kwargs
-        )
+        try:
+            pair = make_completion_pair(
+                mesh, seed=pair_seed, view=view, return_depth=self.return_depth, **self.scan_kwargs
+            )
+        except DataError as err:
+            if err.path is None:  # name the mesh file in errors raised on in-memory data
+                raise DataError(self.files[f], err.reason) from err
+            raise
         arrays = {k: pair[k] for k in ("partial", "complete")}
         arrays["norm_center"] = np.asarray(pair["normalization"].center, dtype=np.float64)
         arrays["norm_scale"] = np.asarray(pair["normalization"].scale, dtype=np.float64)

@@ -97,3 +97,11 @@ def test_real_meshes():
     assert torch.isfinite(item["partial"]).all() and torch.isfinite(item["complete"]).all()
     c = item["complete"].numpy()
     assert np.linalg.norm(c, axis=1).max() == pytest.approx(1, abs=1e-6)
+
+
+def test_error_names_the_file(tmp_path):
+    # a mesh with zero area: surface sampling fails, and the error names the file
+    (tmp_path / "flat.obj").write_text("v 0 0 0\nv 1 0 0\nv 2 0 0\nf 1 2 3\n")
+    ds = MeshFolderCompletion(tmp_path, **SMALL)
+    with pytest.raises(DataError, match="flat.obj"):
+        ds[0]
