@@ -194,6 +194,8 @@ class Trainer:
         t = self.cfg.trainer
         self.net.train()
         self.sampler.set_epoch(self.epoch)
+        if hasattr(self.train_loader.dataset, "set_epoch"):  # epoch-seeded augmentation
+            self.train_loader.dataset.set_epoch(self.epoch)
         limit = t.get("limit_train_batches")
         total = len(self.train_loader) if not limit else min(int(limit), len(self.train_loader))
         bar = tqdm(

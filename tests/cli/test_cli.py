@@ -1,0 +1,157 @@
+"""The entry points end to end: eval outputs, reconstruct's frame handling, multirun + report,
+and the allow-list refusal from a real command line."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pointrecon.cli.evaluate import run_eval
+from pointrecon.cli.reconstruct import run_reconstruct
+from pointrecon.cli.sweep_report import main as sweep_report_main
+from pointrecon.cli.train import run_train
+
+SMALL = [
+    "data.batch_size=4",
+    "data.train.num_samples=8",
+    "data.val.num_samples=4",
+    "data.test.num_samples=6",
+    "trainer.max_epochs=1",
+]
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory, compose, tiny, data_cache) -> Path:
+    root = tmp_path_factory.mktemp("cli_run")
+    cfg = compose(
+        "train", [*tiny, *SMALL, f"paths.root_dir={root}", f"paths.cache_dir={data_cache}"]
+    )
+    run_train(cfg, root / "train")
+    return root / "train"
+
+
+def test_eval_writes_tables_per_sample_rows_and_npz(trained_run, tmp_path, compose):
+    cfg = compose("eval", [f"ckpt={trained_run}", "emd=true", "trainer.progress=false"])
+    result = run_eval(cfg, tmp_path)
+    tables = json.loads((tmp_path / "metrics.json").read_text())["tables"]
+    assert set(tables) == {"model", "input", "mirror"}
+    for method in tables.values():
+        assert {"cd_l1", "cd_l2", "fscore", "emd", "n"} <= set(method["mean"])
+    rows = list(csv.DictReader((tmp_path / "per_sample.csv").open()))
+    assert len(rows) == 6 and {
+        "id",
+        "category",
+        "cd_l1",
+        "cd_l2",
+        "fscore",
+        "emd",
+        "input_cd_l1",
+        "mirror_cd_l1",
+    } <= set(rows[0])
+    # the table's per-category means are the means of the per-sample rows
+    for cat, vals in result["tables"]["model"].items():
+        if cat != "mean":
+            mine = [float(r["cd_l1"]) for r in rows if r["category"] == cat]
+            assert vals["cd_l1"] == pytest.approx(np.mean(mine), rel=1e-5)
+    npz = np.load(tmp_path / "samples" / f"{rows[0]['id']}.npz")
+    assert {"partial", "pred", "gt"} <= set(npz.files)
+    assert all(npz[k].dtype == np.float32 and npz[k].shape[1] == 3 for k in npz.files)
+    md = (tmp_path / "metrics.md").read_text()
+    assert "| category | n | model | input | mirror |" in md and "CD-L1 (x1e3)" in md
+    assert len(list(csv.DictReader((tmp_path / "metrics.csv").open()))) == 3 * len(tables["model"])
+
+
+def test_reconstruct_works_in_the_scans_own_frame(trained_run, tmp_path, compose):
+    from pointrecon.io import read_points, write_points
+
+    rng = np.random.default_rng(0)
+    scan = rng.normal(size=(300, 3)).astype(np.float32) * [1.0, 0.5, 0.2]
+    write_points(tmp_path / "scan.ply", scan)
+    scale, offset = 7.5, np.array([100.0, -20.0, 3.0], dtype=np.float32)
+    write_points(tmp_path / "moved.ply", scan * scale + offset)
+    outs = []
+    for name in ("scan", "moved"):
+        cfg = compose(
+            "reconstruct",
+            [
+                f"ckpt={trained_run}",
+                f"input={tmp_path / name}.ply",
+                f"output={tmp_path / name}_out.ply",
+            ],
+        )
+        paths = run_reconstruct(cfg)
+        outs.append(read_points(paths["points"]))
+    # completion is equivariant to the scan's placement and size
+    np.testing.assert_allclose(outs[1], outs[0] * scale + offset, rtol=1e-4, atol=1e-3 * scale)
+    assert not any(p.name.startswith(".") for p in tmp_path.iterdir())  # no temp files left
+
+
+def test_reconstruct_rejects_unknown_output_extension(trained_run, tmp_path, compose):
+    from pointrecon.errors import ConfigError
+
+    cfg = compose(
+        "reconstruct", [f"ckpt={trained_run}", "input=a.ply", f"output={tmp_path / 'x.docx'}"]
+    )
+    with pytest.raises(ConfigError, match=r"x\.docx.*unsupported extension"):
+        run_reconstruct(cfg)
+
+
+def _cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore")
+    return subprocess.run(
+        [sys.executable, "-m", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=400
+    )
+
+
+def test_multirun_then_sweep_report_has_one_row_per_run(tmp_path, tiny, data_cache):
+    sweep = tmp_path / "multirun"
+    res = _cli(
+        [
+            "pointrecon.cli.train",
+            "--multirun",
+            *tiny,
+            *SMALL,
+            f"paths.root_dir={tmp_path}",
+            f"paths.cache_dir={data_cache}",
+            "optim.lr=0.001,0.003",
+            f"hydra.sweep.dir={sweep}",
+        ],
+        tmp_path,
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert sweep_report_main([str(sweep)]) == 0
+    rows = list(csv.DictReader((sweep / "sweep_report.csv").open()))
+    assert len(rows) == 2
+    assert sorted(r["optim.lr"] for r in rows) == ["0.001", "0.003"]
+    assert all(float(r["cd_l1"]) > 0 for r in rows)
+    assert (sweep / "sweep_report.png").stat().st_size > 0
+    assert (sweep / "sweep_report.md").read_text().count("\n") == 2 + 2
+
+
+def test_sweep_report_on_a_folder_without_runs_fails_clearly(tmp_path, capsys):
+    assert sweep_report_main([str(tmp_path)]) == 2
+    assert "no run with final_metrics.json" in capsys.readouterr().err
+
+
+def test_forbidden_target_from_the_command_line_is_refused(tmp_path):
+    marker = tmp_path / "pwned"
+    res = _cli(
+        [
+            "pointrecon.cli.main",
+            "train",
+            "model._target_=os.system",
+            f"+model.command=touch {marker}",
+            f"paths.root_dir={tmp_path}",
+        ],
+        tmp_path,
+    )
+    assert res.returncode != 0
+    assert "refused model._target_='os.system'" in res.stderr
+    assert not marker.exists()

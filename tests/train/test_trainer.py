@@ -1,0 +1,136 @@
+"""The training loop: it learns (beats the input baseline), resumes exactly, and DDP matches."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file
+
+from pointrecon.cli.evaluate import run_eval
+from pointrecon.cli.train import run_train
+from pointrecon.train.trainer import Trainer
+
+SMALL = [
+    "data.batch_size=4",
+    "data.train.num_samples=12",
+    "data.val.num_samples=4",
+    "data.test.num_samples=4",
+    "trainer.max_epochs=2",
+]
+
+
+def _weights(run: Path) -> dict[str, torch.Tensor]:
+    from pointrecon.train.checkpoint import resolve_checkpoint
+
+    return load_file(resolve_checkpoint(run / "checkpoints", "last") / "model.safetensors")
+
+
+def test_training_beats_the_input_baseline(tiny_cfg, tmp_path, compose):
+    """experiment=tiny (seed 0, 8 epochs, 48 training shapes): the model's test CD-L1 must be at
+    least 20% below the input-itself baseline's (observed: about 45% below)."""
+    cfg = tiny_cfg()
+    summary = run_train(cfg, tmp_path / "train")
+    assert summary["epoch"] == cfg.trainer.max_epochs
+    ecfg = compose(
+        "eval", [f"ckpt={tmp_path / 'train'}", "baselines=[input]", "trainer.progress=false"]
+    )
+    tables = run_eval(ecfg, tmp_path / "eval")["tables"]
+    model, base = tables["model"]["mean"]["cd_l1"], tables["input"]["mean"]["cd_l1"]
+    assert model < 0.8 * base, f"model CD-L1 {model:.2f} vs input baseline {base:.2f} (x1e3)"
+    # the training logs hold one CSV row per epoch, with per-category validation metrics
+    rows = (tmp_path / "train" / "metrics.csv").read_text().splitlines()
+    assert len(rows) == 1 + cfg.trainer.max_epochs and "val_cd_l1" in rows[0]
+
+
+def test_resume_reproduces_an_uninterrupted_run(tiny_cfg, tmp_path):
+    full = Trainer(tiny_cfg(*SMALL), tmp_path / "full")
+    full.fit()
+    first = Trainer(tiny_cfg(*SMALL), tmp_path / "a")
+    first.fit(stop_after_epochs=1)  # "interrupted" after epoch 1
+    assert first.epoch == 1 and len(first.history) < len(full.history)
+    resumed = Trainer(
+        tiny_cfg(*SMALL, "resume=true", f"ckpt_path={tmp_path / 'a'}"), tmp_path / "b"
+    )
+    assert resumed.epoch == 1
+    resumed.fit()
+    assert resumed.history == full.history  # every step's loss, bit for bit
+    wa, wb = _weights(tmp_path / "full"), _weights(tmp_path / "b")
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    csv_full = (tmp_path / "full" / "metrics.csv").read_text().splitlines()
+    csv_res = (tmp_path / "b" / "metrics.csv").read_text().splitlines()
+    drop_time = lambda lines: [",".join(x.split(",")[:-1]) for x in lines]  # noqa: E731
+    assert drop_time(csv_full) == drop_time(csv_res)
+
+
+def test_resume_true_finds_the_latest_run(tiny_cfg, tmp_path):
+    log_dir = tmp_path / "outputs" / "tiny"
+    Trainer(tiny_cfg(*SMALL), log_dir / "run1").fit(stop_after_epochs=1)
+    again = Trainer(tiny_cfg(*SMALL, "resume=true"), log_dir / "run2")
+    assert again.epoch == 1 and again.resumed_from.parent.parent == log_dir / "run1"
+
+
+def _run(args: list[str], env: dict, cwd: Path) -> None:
+    res = subprocess.run(args, env=env, cwd=cwd, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+
+
+def test_ddp_two_process_gloo_matches_single_process(tmp_path, data_cache, compose):
+    """One optimizer step with 2 gloo ranks x 2 samples == one step on the 4-sample batch."""
+    common = [
+        "experiment=tiny",
+        "debug=deterministic",
+        "trainer.progress=false",
+        "trainer.tensorboard=false",
+        "trainer.max_steps=1",
+        "trainer.max_epochs=1",
+        "trainer.limit_val_batches=1",
+        "data.train.num_samples=4",
+        "data.val.num_samples=2",
+        "+data.shuffle=false",
+        "model.encoder.norm=none",
+        "trainer.grad_clip=null",
+        f"paths.root_dir={tmp_path}",
+        f"paths.cache_dir={data_cache}",
+    ]
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore")
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pointrecon.cli.train",
+            *common,
+            "data.batch_size=4",
+            f"hydra.run.dir={tmp_path / 'single'}",
+        ],
+        env,
+        tmp_path,
+    )
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node=2",
+            "-m",
+            "pointrecon.cli.train",
+            *common,
+            "trainer=ddp",
+            "trainer.accelerator=cpu",
+            "data.batch_size=2",
+            f"hydra.run.dir={tmp_path / 'ddp'}",
+        ],
+        env,
+        tmp_path,
+    )
+    single, ddp = _weights(tmp_path / "single"), _weights(tmp_path / "ddp")
+    init = Trainer(compose("train", common + ["data.batch_size=4"]), tmp_path / "x").model
+    moved = 0
+    for k, w in init.state_dict().items():
+        torch.testing.assert_close(ddp[k], single[k], rtol=1e-5, atol=1e-6)
+        moved += int(not torch.equal(single[k], w))
+    assert moved > 0  # the step changed the weights
