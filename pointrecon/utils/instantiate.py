@@ -13,7 +13,7 @@ from typing import Any
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from pointrecon.errors import ConfigError
+from pointrecon.errors import ConfigError, PointreconError
 
 DEFAULT_ALLOWED_PREFIXES: tuple[str, ...] = ("pointrecon.", "torch.optim.", "torch.nn.")
 
@@ -70,6 +70,7 @@ def instantiate(cfg: Any, *args: Any, extra_allowed: Iterable[str] = (), **kwarg
         *args, **kwargs: passed on to ``hydra.utils.instantiate``.
         extra_allowed: further prefixes trusted for this call only.
     """
+    from hydra.errors import InstantiationException
     from hydra.utils import instantiate as _hydra_instantiate
 
     if isinstance(cfg, Mapping) and not isinstance(cfg, DictConfig):
@@ -77,4 +78,14 @@ def instantiate(cfg: Any, *args: Any, extra_allowed: Iterable[str] = (), **kwarg
     check_targets(cfg, extra_allowed)
     for value in (*args, *kwargs.values()):
         check_targets(value, extra_allowed)
-    return _hydra_instantiate(cfg, *args, **kwargs)
+    try:
+        return _hydra_instantiate(cfg, *args, **kwargs)
+    except InstantiationException as exc:
+        # Hydra wraps what the constructor raised; our own errors already name the problem,
+        # so surface them unwrapped instead of as a chained Hydra error.
+        cause = exc.__cause__
+        while isinstance(cause, InstantiationException) and cause.__cause__ is not None:
+            cause = cause.__cause__
+        if isinstance(cause, PointreconError):
+            raise cause from None
+        raise

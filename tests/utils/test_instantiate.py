@@ -65,3 +65,13 @@ def test_non_string_target_is_refused():
 def test_allow_target_prefix_validates():
     with pytest.raises(ValueError, match="ending in '.'"):
         inst.allow_target_prefix("mylab")
+
+
+def test_package_errors_raised_by_a_constructor_come_through_unwrapped(tmp_path):
+    from pointrecon.errors import DataError
+
+    missing = tmp_path / "nope.ply"
+    with pytest.raises(DataError) as info:
+        inst.instantiate({"_target_": "pointrecon.io.read_points", "path": str(missing)})
+    assert type(info.value) is DataError
+    assert "nope.ply" in str(info.value)
