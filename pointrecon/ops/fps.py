@@ -79,17 +79,27 @@ def fps(
     if k == 0 or B == 0:
         return idx
     p = points.detach()
-    ar = torch.arange(B, device=p.device)
+    # coordinates as contiguous (B, N) planes and preallocated buffers: ~8 small kernels per step
+    px, py, pz = (p[..., i].contiguous() for i in range(3))
+    flat = p.reshape(B * N, 3)
+    offs = torch.arange(B, device=p.device) * N
     # padding starts at -1 so it is never the argmax while a valid point remains (all >= 0)
     dist = torch.full((B, N), float("inf"), dtype=p.dtype, device=p.device)
-    dist = dist.masked_fill(~valid_mask(lengths, N), -1.0)
+    dist.masked_fill_(~valid_mask(lengths, N), -1.0)
+    t, u = torch.empty_like(dist), torch.empty_like(dist)
     cur = start
     for j in range(k):
         idx[:, j] = cur
         if j + 1 == k:
             break
-        last = p[ar, cur].unsqueeze(1)  # (B, 1, 3)
-        dist = torch.minimum(dist, sqdist3(p, last))
+        last = flat[cur + offs]  # (B, 3)
+        # same operation order as sqdist3 (x*x + y*y) + z*z, so fps_naive agrees bitwise
+        torch.sub(px, last[:, 0:1], out=t).mul_(t)
+        torch.sub(py, last[:, 1:2], out=u).mul_(u)
+        t.add_(u)
+        torch.sub(pz, last[:, 2:3], out=u).mul_(u)
+        t.add_(u)
+        torch.minimum(dist, t, out=dist)
         cur = dist.argmax(dim=1)
     over = torch.arange(k, device=p.device).unsqueeze(0) >= lengths.unsqueeze(1)
     return torch.where(over, start.unsqueeze(1), idx)
