@@ -18,12 +18,13 @@ def describe(x: Any) -> str:
     return f"{type(x).__name__} {x!r}"[:200]
 
 
-def check_points(name: str, x: Any, *, dims: int = 3) -> Tensor:
-    """Check a floating (B, N, dims) tensor and return it."""
+def check_points(name: str, x: Any, *, dims: int | None = 3) -> Tensor:
+    """Check a floating (B, N, dims) tensor (any last size >= 1 for dims=None) and return it."""
+    want = "D" if dims is None else dims
     if not isinstance(x, Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor of shape (B, N, {dims}), got {describe(x)}")
-    if x.dim() != 3 or x.shape[-1] != dims:
-        raise ValueError(f"{name} must have shape (B, N, {dims}), got {tuple(x.shape)}")
+        raise TypeError(f"{name} must be a torch.Tensor of shape (B, N, {want}), got {describe(x)}")
+    if x.dim() != 3 or (x.shape[-1] != dims if dims is not None else x.shape[-1] < 1):
+        raise ValueError(f"{name} must have shape (B, N, {want}), got {tuple(x.shape)}")
     if not x.is_floating_point():
         raise TypeError(f"{name} must be a floating-point tensor, got dtype {x.dtype}")
     return x

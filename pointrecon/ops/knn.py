@@ -37,6 +37,7 @@ from pointrecon.ops.gather import gather_points
 BACKENDS = ("auto", "kdtree", "brute", "pyg")
 _CHUNK_ELEMENTS = 1 << 23
 _KDTREE_MIN_WORK = 1 << 14  # N*M below which brute force beats building trees
+_KDTREE_MAX_DIM = 8  # kd-trees lose to brute force in high dimensions
 
 
 class KNN(NamedTuple):
@@ -55,9 +56,13 @@ def _has_torch_cluster() -> bool:
 
 
 def _check(x, y, k, x_lengths, y_lengths):
-    check_points("x", x)
-    check_points("y", y)
+    check_points("x", x, dims=None)
+    check_points("y", y, dims=None)
     check_same_batch("x", x, "y", y)
+    if x.shape[-1] != y.shape[-1]:
+        raise ValueError(
+            f"x and y must have the same last size D, got x {tuple(x.shape)} and y {tuple(y.shape)}"
+        )
     check_int("k", k, minimum=1)
     xl = check_lengths("x_lengths", x_lengths, x)
     yl = check_lengths("y_lengths", y_lengths, y)
@@ -144,6 +149,9 @@ def knn(
 ) -> KNN:
     """For each point of ``x``, its ``k`` nearest points of ``y`` (same batch element).
 
+    Points are usually 3D; any dimension D works (feature-space graphs, as in DGCNN), and
+    ``auto`` then uses the kd-tree only for D <= 8.
+
     Distances are SQUARED Euclidean, sorted ascending, and differentiable in ``x`` and ``y``
     (through the gathered neighbours; memory O(B*N*K)). Missing slots, where ``y`` has fewer than
     ``k`` valid points or the query row is padding (``i >= x_lengths[b]``), have ``idx`` -1 and
@@ -159,8 +167,8 @@ def knn(
         chunk_size: rows of ``x`` per brute-force chunk (default: about 8M distances per chunk).
 
     Shapes:
-        x: (B, N, 3)
-        y: (B, M, 3)
+        x: (B, N, 3) (or (B, N, D))
+        y: (B, M, 3) (or (B, M, D))
         x_lengths: (B,) int64, optional
         y_lengths: (B,) int64, optional
         returns: KNN(dists (B, N, K), idx (B, N, K) int64)
@@ -172,7 +180,7 @@ def knn(
     B, N = x.shape[:2]
     M = y.shape[1]
     if backend == "auto":
-        if x.device.type == "cpu" and N * M >= _KDTREE_MIN_WORK:
+        if x.device.type == "cpu" and N * M >= _KDTREE_MIN_WORK and x.shape[-1] <= _KDTREE_MAX_DIM:
             backend = "kdtree"
         elif x.device.type == "cuda" and _has_torch_cluster():
             backend = "pyg"

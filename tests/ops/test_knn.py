@@ -142,7 +142,7 @@ def test_chunked_brute_force_matches_unchunked():
 @pytest.mark.parametrize(
     "call, exc, match",
     [
-        (lambda x, y: knn(x[0], y, 1), ValueError, r"x must have shape \(B, N, 3\)"),
+        (lambda x, y: knn(x[0], y, 1), ValueError, r"x must have shape \(B, N, D\)"),
         (lambda x, y: knn(x, y[:1], 1), ValueError, "same batch size"),
         (lambda x, y: knn(x, y, 0), ValueError, "k must be >= 1"),
         (lambda x, y: knn(x, y, 1.5), TypeError, "k must be an int"),
@@ -172,3 +172,17 @@ def test_pyg_backend_agrees():
     b = knn_naive(x, y, 6, x_lengths=xl, y_lengths=yl)
     assert torch.equal(a.idx, b.idx)
     torch.testing.assert_close(a.dists, b.dists)
+
+
+@pytest.mark.parametrize("backend", ["auto", "kdtree", "brute"])
+def test_feature_space_dimensions(backend):
+    g = torch.Generator().manual_seed(7)
+    x = torch.randn(2, 150, 8, generator=g, dtype=torch.float64)
+    y = torch.randn(2, 130, 8, generator=g, dtype=torch.float64)
+    ln = torch.tensor([150, 40])
+    a = knn(x, y, 5, x_lengths=ln, backend=backend)
+    b = knn_naive(x, y, 5, x_lengths=ln)
+    assert torch.equal(a.idx, b.idx)
+    torch.testing.assert_close(a.dists, b.dists)
+    with pytest.raises(ValueError, match="same last size D"):
+        knn(x, y[..., :3], 1)
