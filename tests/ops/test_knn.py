@@ -186,3 +186,31 @@ def test_feature_space_dimensions(backend):
     torch.testing.assert_close(a.dists, b.dists)
     with pytest.raises(ValueError, match="same last size D"):
         knn(x, y[..., :3], 1)
+
+
+def test_pyg_path_conversion_with_a_stand_in_torch_cluster(monkeypatch):
+    """The packed-edge -> dense conversion of the torch_cluster path, against a stand-in module
+    with torch_cluster.knn's contract (edges (query row, reference col), packed, any order)."""
+    import sys
+    import types
+
+    def fake_knn(x, y, k, batch_x, batch_y):
+        rows, cols = [], []
+        for q in range(len(y)):
+            cand = (batch_x == batch_y[q]).nonzero().view(-1)
+            d = ((x[cand] - y[q]) ** 2).sum(-1)
+            near = cand[d.argsort()[:k]]
+            rows += [q] * len(near)
+            cols += near.tolist()
+        edge = torch.tensor([rows, cols], dtype=torch.int64)
+        perm = torch.randperm(edge.shape[1], generator=torch.Generator().manual_seed(0))
+        return edge[:, perm]
+
+    monkeypatch.setitem(sys.modules, "torch_cluster", types.SimpleNamespace(knn=fake_knn))
+    assert _has_torch_cluster()
+    x, y, xl, yl = _data(3, 30, 20, True, dtype=torch.float64, seed=8)
+    yl[1] = 3  # fewer than k points: missing slots
+    a = knn(x, y, 6, x_lengths=xl, y_lengths=yl, backend="pyg")
+    b = knn_naive(x, y, 6, x_lengths=xl, y_lengths=yl)
+    assert torch.equal(a.idx, b.idx)
+    torch.testing.assert_close(a.dists, b.dists)
