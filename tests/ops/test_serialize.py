@@ -46,7 +46,7 @@ def test_matches_naive_and_inverse_restores(device, order, B, N, ragged, bits):
         assert o[b, n[b] :].tolist() == list(range(int(n[b]), N))
 
 
-@pytest.mark.parametrize("order, factor", [("morton", 2.5), ("hilbert", 3.0)])
+@pytest.mark.parametrize("order, factor", [("morton", 5.0), ("hilbert", 6.0)])  # measured 8x, 10x
 def test_consecutive_points_are_nearer_than_random(order, factor):
     x = _cloud(2, 4000, seed=2)
 
