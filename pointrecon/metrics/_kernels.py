@@ -42,6 +42,10 @@ def safe_sqrt(x: Tensor) -> Tensor:
     a predicted point coincides with its nearest neighbour. Here the square root is only taken of
     positive values (a double ``where``), so the value is exact and the gradient at 0 is 0, the
     minimum-norm subgradient of ``|v|`` at 0.
+
+    Shapes:
+        x: any shape, >= 0
+        returns: same shape
     """
     pos = x > 0
     root = torch.sqrt(torch.where(pos, x, torch.ones_like(x)))

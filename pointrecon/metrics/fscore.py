@@ -19,7 +19,11 @@ from pointrecon.ops._checks import check_choice, check_positive_float
 
 
 class FScore(NamedTuple):
-    """F-Score and its two parts, each (B,) (or scalars after a reduction)."""
+    """F-Score and its two parts.
+
+    Shapes:
+        fscore, precision, recall: (B,) each (scalars after a "mean"/"sum" reduction)
+    """
 
     fscore: Tensor
     precision: Tensor

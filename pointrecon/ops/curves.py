@@ -83,7 +83,11 @@ def hilbert_encode(grid: Tensor, bits: int) -> Tensor:
 
 
 def morton_encode_naive(x: int, y: int, z: int, bits: int) -> int:
-    """Reference twin of :func:`morton_encode` for one cell, in plain Python integers."""
+    """Reference twin of :func:`morton_encode` for one cell, in plain Python integers.
+
+    Shapes:
+        x, y, z: ints in [0, 2**bits); returns: int
+    """
     code = 0
     for i in range(bits):
         code |= (
@@ -95,7 +99,11 @@ def morton_encode_naive(x: int, y: int, z: int, bits: int) -> int:
 
 
 def hilbert_encode_naive(x: int, y: int, z: int, bits: int) -> int:
-    """Reference twin of :func:`hilbert_encode` for one cell: Skilling's scalar loops."""
+    """Reference twin of :func:`hilbert_encode` for one cell: Skilling's scalar loops.
+
+    Shapes:
+        x, y, z: ints in [0, 2**bits); returns: int
+    """
     X = [x, y, z]
     q = 1 << (bits - 1)
     while q > 1:

@@ -41,7 +41,12 @@ _KDTREE_MAX_DIM = 8  # kd-trees lose to brute force in high dimensions
 
 
 class KNN(NamedTuple):
-    """Result of :func:`knn`: squared distances (ascending) and indices into ``y``."""
+    """Result of :func:`knn`: squared distances (ascending) and indices into ``y``.
+
+    Shapes:
+        dists: (B, N, K) float; inf where missing
+        idx: (B, N, K) int64; -1 where missing
+    """
 
     dists: Tensor
     idx: Tensor
