@@ -54,6 +54,11 @@ def check_lengths(name: str, lengths: Any, points: Tensor, *, allow_zero: bool =
     """Return valid (B,) int64 lengths for ``points`` (B, N, ...); ``None`` means all N."""
     B, N = points.shape[0], points.shape[1]
     if lengths is None:
+        if not allow_zero and B and N == 0:
+            raise ValueError(
+                f"{name.replace('_lengths', '')} has no points (shape {tuple(points.shape)}); "
+                "every sample needs at least one"
+            )
         return torch.full((B,), N, dtype=torch.int64, device=points.device)
     if not isinstance(lengths, Tensor):
         raise TypeError(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor
 
@@ -43,7 +45,7 @@ def gather_points(x: Tensor, idx: Tensor) -> Tensor:
     _check(x, idx)
     B, N, C = x.shape
     rest = idx.shape[1:]
-    flat = idx.reshape(B, -1).long()
+    flat = idx.reshape(B, math.prod(rest)).long()
     missing = flat < 0
     has_missing = bool(missing.any()) if flat.numel() else False
     safe = flat.clamp_min(0) if has_missing else flat

@@ -35,6 +35,8 @@ def quantize(points: Tensor, lengths: Tensor, bits: int) -> Tensor:
         returns: (B, N, 3) int64 in [0, 2**bits); padding rows are 0
     """
     B, N = points.shape[:2]
+    if B == 0 or N == 0:
+        return torch.zeros(B, N, 3, dtype=torch.int64, device=points.device)
     p = points.detach().to(torch.float64)
     mask = valid_mask(lengths, N).unsqueeze(-1)
     big = torch.finfo(torch.float64).max
@@ -96,6 +98,9 @@ def serialize(
     lengths, curve_bits = _check(points, order, lengths, bits)
     B, N = points.shape[:2]
     dev = points.device
+    if B == 0 or N == 0:
+        empty = torch.zeros(B, N, dtype=torch.int64, device=dev)
+        return empty, empty.clone()
     if order in ("morton", "hilbert"):
         grid = quantize(points, lengths, bits)
         code = (morton_encode if order == "morton" else hilbert_encode)(grid, bits)

@@ -124,3 +124,5 @@ def test_bad_input():
         chamfer_l1(x, x[..., :2])
     with pytest.raises(ValueError, match="same batch size"):
         chamfer_l1(x, x[:1])
+    with pytest.raises(ValueError, match="gt has no points"):
+        chamfer_l1(x, torch.rand(2, 0, 3))

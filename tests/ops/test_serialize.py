@@ -89,6 +89,12 @@ def test_one_sort_for_the_batch_keeps_samples_apart():
     assert all(torch.equal(o[0], o[b]) for b in range(4))
 
 
+def test_empty_inputs():
+    for shape in [(0, 5, 3), (2, 0, 3)]:
+        o, inv = serialize(torch.rand(shape), "hilbert")
+        assert o.shape == inv.shape == shape[:2]
+
+
 def test_bad_input():
     x = _cloud(2, 10)
     with pytest.raises(ValueError, match="order must be one of"):
