@@ -23,7 +23,11 @@ NAMED_MODELS = (
 
 # Small settings per _target_, merged into a composed model config for CPU tests.
 SMALL: dict[str, dict] = {
-    "pointrecon.models.PointNet": {"hidden": [16, 32], "out_channels": 32},
+    "pointrecon.models.PointNet": {
+        "hidden": [16, 32],
+        "second_stage": [32, 64],
+        "out_channels": 32,
+    },
     "pointrecon.models.PointNet2": {
         "layers": [
             {"num_centers": 16, "radii": [0.4], "num_neighbors": [8], "mlps": [[16, 16]]},
@@ -34,12 +38,12 @@ SMALL: dict[str, dict] = {
     },
     "pointrecon.models.DGCNN": {"k": 6, "widths": [16, 16], "emb_channels": 32, "out_channels": 32},
     "pointrecon.models.ImageCNN": {"channels": [8, 16], "out_channels": 32},
-    "pointrecon.models.FCDecoder": {"num_points": 64, "hidden": [64]},
-    "pointrecon.models.FoldingDecoder": {"num_points": 64, "hidden": 32},
+    "pointrecon.models.FCDecoder": {"num_points": 128, "hidden": [256]},
+    "pointrecon.models.FoldingDecoder": {"num_points": 128, "hidden": 64},
     "pointrecon.models.CoarseToFine": {
-        "num_coarse": 16,
+        "num_coarse": 64,
         "grid_size": 2,
-        "coarse_hidden": [64],
+        "coarse_hidden": [256],
         "fold_hidden": [32],
     },
     "pointrecon.models.SequenceRefiner": {

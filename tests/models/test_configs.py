@@ -1,0 +1,90 @@
+"""Every named model composes from conf/model and instantiates; small versions run and train."""
+
+from pathlib import Path
+
+import pytest
+import torch
+from hydra import compose, initialize_config_dir
+
+from pointrecon.models import (
+    MultiViewReconstructor,
+    Reconstructor,
+    SequenceRefiner,
+    SingleViewReconstructor,
+)
+from pointrecon.utils.instantiate import instantiate
+
+CONF = Path(__file__).resolve().parents[2] / "conf"
+MODELS = sorted(p.stem for p in (CONF / "model").glob("*.yaml"))
+REQUIRED = {
+    "pcn",
+    "pointnet_gru",
+    "pointnet_lstm_hilbert",
+    "folding",
+    "psgn_depth",
+    "multiview_gru",
+}
+IMAGE_MODELS = {"psgn_depth", "multiview_gru"}
+
+
+def _compose(overrides):
+    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+        return compose(overrides=overrides)
+
+
+def test_required_models_exist():
+    assert REQUIRED <= set(MODELS)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_named_model_instantiates_at_full_size(name):
+    model = instantiate(_compose([f"+model={name}"]).model)
+    kind = SingleViewReconstructor if name == "psgn_depth" else Reconstructor
+    kind = MultiViewReconstructor if name == "multiview_gru" else kind
+    assert isinstance(model, kind)
+    if isinstance(model.refiner, SequenceRefiner):
+        code = model.out_channels if name == "multiview_gru" else model.encoder.out_channels
+        assert model.refiner.code_channels == code
+    if name in ("pcn", "pointnet_gru", "pointnet_lstm_hilbert"):
+        assert model.decoder.num_points == 16384
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_small_named_model_shapes_and_gradients(name, small, check_grads, chamfer):
+    cfg = small(_compose([f"+model={name}"]).model)
+    torch.manual_seed(0)
+    model = instantiate(cfg)
+    B = 2
+    if name in IMAGE_MODELS:
+        out = model(images=torch.rand(B, 3, 32, 40))
+    else:
+        out = model(torch.rand(B, 48, 3) - 0.5, torch.tensor([48, 30]))
+    n_steps = cfg.refiner.get("steps", 0) if "SequenceRefiner" in cfg.refiner._target_ else 0
+    assert len(out.steps) == n_steps
+    assert out.coarse.dim() == 3 and out.coarse.shape[0] == B and out.coarse.shape[2] == 3
+    assert out.fine.shape[0] == B and out.fine.shape[2] == 3
+    for s in out.steps:
+        assert s.shape == out.fine.shape
+    target = torch.rand(B, 40, 3)
+    loss = chamfer(out.coarse, target).sum() + chamfer(out.fine, target).sum()
+    loss = loss + sum(chamfer(s, target).sum() for s in out.steps)
+    loss.backward()
+    check_grads(model)
+
+
+def test_order_group_and_refiner_swap():
+    cfg = _compose(["+model=pointnet_gru", "model/order@model.refiner=hilbert"])
+    assert cfg.model.refiner.order == "hilbert"
+    assert _compose(["+model=pointnet_lstm_hilbert"]).model.refiner.order == "hilbert"
+    assert _compose(["+model=pointnet_gru"]).model.refiner.order == "morton"
+    cfg = _compose(["+model=pointnet_gru", "model/refiner=identity"])
+    assert instantiate(cfg.model).refiner(torch.rand(1, 4, 3), torch.rand(1, 1024)) == []
+
+
+def test_train_root_selects_models():
+    if not (CONF / "train.yaml").exists():
+        pytest.skip("conf/train.yaml not found")
+    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+        for name in MODELS:
+            cfg = compose("train", overrides=[f"model={name}"])
+            assert cfg.model._target_.startswith("pointrecon.models.")
