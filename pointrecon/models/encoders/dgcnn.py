@@ -21,7 +21,8 @@ BACKENDS = ("dense", "pyg")
 class DGCNN(nn.Module):
     """DGCNN (Wang et al. 2019): ``x_i' = max_j MLP([x_i, x_j - x_i])`` over the k nearest j.
 
-    The graph of the first layer is the kNN graph of the coordinates (pointrecon.ops.knn). With
+    The graph of the first layer is the kNN graph of the coordinates (pointrecon.ops.knn, which
+    also builds the feature-space graphs). With
     ``dynamic`` each later layer rebuilds it in its input feature space (the original DGCNN);
     without, all layers share the coordinate graph (cheaper). Layer outputs are concatenated,
     lifted by a shared MLP to ``emb_channels``, max-pooled (ragged-aware) and projected.
@@ -75,14 +76,7 @@ class DGCNN(nn.Module):
 
     def _graph(self, x: Tensor, lengths: Tensor | None) -> Tensor:
         k = min(self.k, x.shape[1])
-        if x.shape[-1] == 3:
-            idx = _ops.knn_idx(x, x, k, lengths)
-        else:  # feature-space graph (dynamic layers)
-            d = torch.cdist(x.detach(), x.detach())
-            if lengths is not None:
-                pad = torch.arange(x.shape[1], device=x.device)[None] >= lengths[:, None]
-                d = d.masked_fill(pad[:, None], float("inf"))
-            idx = d.topk(k, dim=-1, largest=False).indices
+        idx = _ops.knn_idx(x, x, k, lengths)
         if lengths is not None:  # missing or padded neighbours: repeat the nearest (max unchanged)
             bad = (idx < 0) | (idx >= lengths[:, None, None])
             idx = torch.where(bad, idx[..., :1], idx).clamp_min(0)
