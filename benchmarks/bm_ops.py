@@ -219,7 +219,7 @@ def fps_cases(spec: Any, device: torch.device, limits: dict) -> list[Case]:
                 make_inputs=pts,
                 fn=lambda x, K=K: fps_naive(x, K),
                 reference=True,
-                skip=_too_big(B * N * K, limits.get("naive_max_pairs"), "naive"),
+                skip=_too_big(B * N * K, limits.get("fps_naive_max_work"), "naive (B*N*K)"),
                 **common,
             )
         )
@@ -349,8 +349,8 @@ def cases(sizes: dict[str, Any], device: torch.device) -> list[Case]:
     """Every op case for the ``ops`` section of a size preset.
 
     ``sizes`` maps an op name (``knn``, ``fps``, ``serialize``, ``chamfer``, ``emd``) to its size
-    grid, plus ``limits`` (``naive_max_pairs``, ``naive_max_points``, ``loop_max_queries``,
-    ``exact_emd_max_pairs``) that skip the quadratic references where they would not fit.
+    grid, plus ``limits`` (``naive_max_pairs``, ``naive_max_points``, ``fps_naive_max_work``,
+    ``loop_max_queries``, ``exact_emd_max_pairs``) that skip the quadratic references where they would not fit.
     An op whose section is missing is not run.
     """
     limits = dict(sizes.get("limits") or {})

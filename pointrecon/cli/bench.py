@@ -56,7 +56,10 @@ def _hydra_main(cfg: DictConfig) -> int:
     report = run_benchmarks(cfg, out_dir, conf_dir())
     print(markdown_table(report["results"], report["env"]))
     failed = [r["key"] for r in report["results"] if r["status"] == "error"]
-    print(f"\nwrote {out_dir}/bench.json and bench.md ({report['wall_s']:.1f} s)")
+    print(
+        f"\nwrote {out_dir}/bench.json and bench.md "
+        f"({report['wall_s']:.1f} s wall, {report['cpu_s']:.1f} s CPU)"
+    )
     if failed:
         print(f"{len(failed)} case(s) failed: " + ", ".join(failed), file=sys.stderr)
         if cfg.get("fail_on_error", True):

@@ -60,10 +60,10 @@ def _check_report(report, suites):
             assert r["vs_reference"]["forward"] == pytest.approx(1.0)
 
 
-def _run(tmp_path, suites):
+def _run(tmp_path, suites, extra=()):
     from pointrecon.bench.runner import run_benchmarks
 
-    cfg = _compose([*TINY, *FAST, f"bench.suites=[{','.join(suites)}]"])
+    cfg = _compose([*TINY, *FAST, f"bench.suites=[{','.join(suites)}]", *extra])
     device = resolve_device(cfg.device)
     sizes = resolve_sizes(cfg.bench.sizes, device, conf_dir())
     expected, errors = collect_cases(suites, sizes, device)
@@ -90,6 +90,30 @@ def test_smoke_ops(tmp_path):
     assert {"pointrecon", "cdist", "scipy-ckdtree"} <= impls
 
 
+def test_smoke_models_subset(tmp_path):
+    # one case of each kind; the full model list runs in the slow test below
+    extra = [
+        "bench.sizes.models.encoders=[pointnet]",
+        "bench.sizes.models.decoders=[fc]",
+        "bench.sizes.models.refiners=[identity]",
+        "bench.sizes.models.rnn.cell=[gru]",
+        "bench.sizes.train_step.dtype=[float32]",
+    ]
+    report = _run(tmp_path, ["models", "train_step"], extra)
+    keys = {(r["group"], r["impl"]) for r in report["results"]}
+    assert keys == {
+        ("encoder/pointnet", "pointrecon"),
+        ("decoder/fc", "pointrecon"),
+        ("refiner/identity", "pointrecon"),
+        ("rnn/gru", "full"),
+        ("rnn/gru", "window=16"),
+        ("train_step/pcn+coarse_to_fine+gru", "eager-float32"),
+    }
+    windowed = next(r for r in report["results"] if r["impl"] == "window=16")
+    assert windowed["vs_reference"]["impl"] == "full"
+
+
+@pytest.mark.slow
 def test_smoke_models_and_train_step(tmp_path):
     report = _run(tmp_path, ["models", "train_step"])
     groups = {r["group"] for r in report["results"]}
