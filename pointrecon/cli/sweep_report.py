@@ -74,10 +74,9 @@ def write_report(rows: list[dict], out: Path, metric: str = "cd_l1") -> dict[str
             range(len(values)), [n for n, _ in values], rotation=60, ha="right", fontsize=7
         )
         ax.set_ylabel(f"best validation {metric}")
-        fig.tight_layout()
         paths["png"] = out / "sweep_report.png"
         with atomic_path(paths["png"]) as tmp:
-            fig.savefig(tmp, dpi=120)
+            fig.savefig(tmp, dpi=120, bbox_inches="tight")
         plt.close(fig)
     return paths
 

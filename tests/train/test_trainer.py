@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 from safetensors.torch import load_file
 
@@ -29,9 +32,11 @@ def _weights(run: Path) -> dict[str, torch.Tensor]:
     return load_file(resolve_checkpoint(run / "checkpoints", "last") / "model.safetensors")
 
 
+@pytest.mark.slow
 def test_training_beats_the_input_baseline(tiny_cfg, tmp_path, compose):
-    """experiment=tiny (seed 0, 8 epochs, 48 training shapes): the model's test CD-L1 must be at
-    least 20% below the input-itself baseline's (observed: about 45% below)."""
+    """experiment=tiny as is (seed 0; 160 training shapes, 25 epochs; about 1-2 min): the model's
+    test CD-L1 must be at least 15% below the input-itself baseline's (observed on validation:
+    about 25% below, 69 vs 92 x1e-3)."""
     cfg = tiny_cfg()
     summary = run_train(cfg, tmp_path / "train")
     assert summary["epoch"] == cfg.trainer.max_epochs
@@ -40,10 +45,24 @@ def test_training_beats_the_input_baseline(tiny_cfg, tmp_path, compose):
     )
     tables = run_eval(ecfg, tmp_path / "eval")["tables"]
     model, base = tables["model"]["mean"]["cd_l1"], tables["input"]["mean"]["cd_l1"]
-    assert model < 0.8 * base, f"model CD-L1 {model:.2f} vs input baseline {base:.2f} (x1e3)"
-    # the training logs hold one CSV row per epoch, with per-category validation metrics
-    rows = (tmp_path / "train" / "metrics.csv").read_text().splitlines()
-    assert len(rows) == 1 + cfg.trainer.max_epochs and "val_cd_l1" in rows[0]
+    assert model < 0.85 * base, f"model CD-L1 {model:.2f} vs input baseline {base:.2f} (x1e3)"
+
+
+def test_short_training_learns(tiny_cfg, tmp_path):
+    """The fast variant (32 shapes, 6 epochs): validation CD-L1 falls by at least 35% from the
+    first epoch to the last (observed: about 50%), and the CSV log has one row per epoch with
+    per-category metrics."""
+    cfg = tiny_cfg("data.train.num_samples=32", "trainer.max_epochs=6")
+    run_train(cfg, tmp_path / "train")
+    with open(tmp_path / "train" / "metrics.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [int(r["epoch"]) for r in rows] == list(range(1, 7))
+    first, last = float(rows[0]["val_cd_l1"]), float(rows[-1]["val_cd_l1"])
+    assert last < 0.65 * first, f"validation CD-L1 {first:.1f} -> {last:.1f}"
+    assert float(rows[-1]["train_loss"]) < float(rows[0]["train_loss"])
+    assert any(k.startswith("val_chair_") for k in rows[0])
+    best = json.loads((tmp_path / "train" / "final_metrics.json").read_text())["best_epoch"]
+    assert min(rows, key=lambda r: float(r["val_cd_l1"]))["epoch"] == str(best)
 
 
 def test_resume_reproduces_an_uninterrupted_run(tiny_cfg, tmp_path):
@@ -93,6 +112,11 @@ def test_ddp_two_process_gloo_matches_single_process(tmp_path, data_cache, compo
         "+data.shuffle=false",
         "model.encoder.norm=none",
         "trainer.grad_clip=null",
+        # plain SGD: the update is lr * gradient, so equal gradients give equal weights (Adam's
+        # first step, lr * g / |g|, would magnify float noise in near-zero gradients)
+        "optim._target_=torch.optim.SGD",
+        "~optim.betas",
+        "optim.lr=0.1",
         f"paths.root_dir={tmp_path}",
         f"paths.cache_dir={data_cache}",
     ]
