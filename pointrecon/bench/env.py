@@ -91,7 +91,7 @@ def environment(device: torch.device | str) -> dict[str, Any]:
         info["compute_capability"] = f"{props.major}.{props.minor}"
         info["cudnn"] = torch.backends.cudnn.version()
         smi = _run(
-            ["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader", f"-i={index}"]
+            ["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader", "-i", str(index)]
         )
         info["driver"] = smi.splitlines()[0] if smi else None
     return info

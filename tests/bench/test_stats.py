@@ -130,3 +130,27 @@ def test_roofline_formula():
     assert r["share"] == pytest.approx(0.2)
     with pytest.raises(ValueError, match="n"):
         pair_flops(1, 0, 3)
+
+
+def test_peak_memory_sees_a_known_allocation():
+    from pointrecon.bench.memory import PeakMemory
+
+    size = 64 * 2**20
+    with PeakMemory("cpu") as mem:
+        x = torch.ones(size // 4, dtype=torch.float32)  # 64 MiB, written so it is resident
+        del x
+    if mem.method != "rss_hwm":
+        pytest.skip(f"resident-set peak cannot be reset here (method {mem.method})")
+    assert 0.9 * size <= mem.peak_bytes <= 4 * size
+    with PeakMemory("cpu") as small:
+        torch.ones(16)
+    assert small.peak_bytes < size / 4  # the peak was reset between blocks
+
+
+def test_environment_records_versions():
+    from pointrecon.bench.env import environment
+
+    env = environment("cpu")
+    assert env["device"] == "cpu" and env["torch"] == torch.__version__
+    assert env["device_name"] == env["cpu"] and env["cpu_count"] >= 1
+    assert "scipy" in env["packages"] and env["timestamp"].endswith("+00:00")
