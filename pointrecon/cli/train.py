@@ -46,7 +46,29 @@ def run_train(cfg: DictConfig, output_dir: str | Path) -> dict[str, Any]:
             + ", ".join(f"{k}={best[k]:.4f}" for k in ("cd_l1", "cd_l2", "fscore") if k in best)
         )
         print(f"run folder: {Path(output_dir).resolve()}")
+        if cfg.get("evaluate_test"):
+            evaluate_best(cfg, Path(output_dir))
     return summary
+
+
+def evaluate_best(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
+    """Evaluate the run's best checkpoint on the test split into ``<run>/test``."""
+    from pointrecon.cli.evaluate import load_model
+    from pointrecon.train.evaluator import evaluate_model
+    from pointrecon.train.report import to_markdown
+    from pointrecon.train.trainer import build_loader
+
+    extra = list(cfg.get("allowed_targets") or [])
+    model, path, _ = load_model(run_dir, extra)
+    result = evaluate_model(
+        model,
+        build_loader(cfg, "test", shuffle=False),
+        run_dir / "test",
+        progress=bool(cfg.trainer.progress),
+        title=f"{path.name} on split test",
+    )
+    print(to_markdown(result["tables"], f"{path.name} on split test"))
+    return result
 
 
 @hydra.main(version_base="1.3", config_path=conf_dir(), config_name="train")

@@ -31,10 +31,22 @@ SMALL = [
 def trained_run(tmp_path_factory, compose, tiny, data_cache) -> Path:
     root = tmp_path_factory.mktemp("cli_run")
     cfg = compose(
-        "train", [*tiny, *SMALL, f"paths.root_dir={root}", f"paths.cache_dir={data_cache}"]
+        "train",
+        [
+            *tiny,
+            *SMALL,
+            f"paths.root_dir={root}",
+            f"paths.cache_dir={data_cache}",
+            "evaluate_test=true",
+        ],
     )
     run_train(cfg, root / "train")
     return root / "train"
+
+
+def test_train_evaluates_its_best_checkpoint_on_test(trained_run):
+    tables = json.loads((trained_run / "test" / "metrics.json").read_text())["tables"]
+    assert set(tables) == {"model", "input", "mirror"} and tables["model"]["mean"]["n"] == 6
 
 
 def test_eval_writes_tables_per_sample_rows_and_npz(trained_run, tmp_path, compose):
