@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import resource
 import sys
 import time
@@ -171,7 +172,20 @@ def run_benchmarks(cfg: DictConfig, out_dir: str | Path, conf_dir: str | Path) -
         "wall_s": time.perf_counter() - started,
         "cpu_s": _cpu_seconds(),
     }
-    out_dir = Path(out_dir)
-    atomic_write_text(out_dir / "bench.json", json.dumps(report, indent=1, default=str) + "\n")
-    atomic_write_text(out_dir / "bench.md", markdown_table(results, env) + "\n")
+    text = json.dumps(report, indent=1, default=str) + "\n"
+    table = markdown_table(results, env) + "\n"
+    targets = [Path(out_dir) / "bench"]
+    if cfg.get("results_dir"):
+        targets.append(Path(str(cfg.results_dir)) / result_name(env))
+    for stem in targets:
+        atomic_write_text(stem.with_suffix(".json"), text)
+        atomic_write_text(stem.with_suffix(".md"), table)
     return report
+
+
+def result_name(env: dict[str, Any]) -> str:
+    """``<device type>-<device name>-<YYYYMMDD>`` as a file stem, e.g. ``cuda-nvidia-h100-...``."""
+    name = re.sub(r"[^a-z0-9]+", "-", str(env.get("device_name", "unknown")).lower()).strip("-")
+    kind = str(env.get("device", "cpu")).split(":")[0]
+    day = str(env.get("timestamp", ""))[:10].replace("-", "")
+    return f"{kind}-{name}-{day}"

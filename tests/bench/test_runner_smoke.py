@@ -142,6 +142,7 @@ def test_sizes_presets_and_overrides():
 def test_cli_writes_json_to_the_run_folder(tmp_path):
     cmd = [sys.executable, "-m", "pointrecon.cli.bench", *TINY, *FAST, "bench=ops"]
     cmd += ["bench.sizes.ops={knn: {B: 1, N: 32, K: [1]}}", f"hydra.run.dir={tmp_path}"]
+    cmd += [f"results_dir={tmp_path / 'results'}"]
     cmd += ["bench.sizes.ops.fps=null", "bench.sizes.ops.serialize=null"]
     cmd += ["bench.sizes.ops.chamfer=null", "bench.sizes.ops.emd=null"]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
@@ -149,3 +150,7 @@ def test_cli_writes_json_to_the_run_folder(tmp_path):
     report = json.loads((tmp_path / "bench.json").read_text())
     assert {r["group"] for r in report["results"]} == {"knn"}
     assert "| knn | naive (ref) |" in out.stdout  # the markdown table is printed at the end
+    day = report["env"]["timestamp"][:10].replace("-", "")
+    saved = sorted(p.name for p in (tmp_path / "results").iterdir())
+    assert len(saved) == 2 and saved[0].startswith("cpu-") and saved[0].endswith(f"-{day}.json")
+    assert json.loads((tmp_path / "results" / saved[0]).read_text()) == report
