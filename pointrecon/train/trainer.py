@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 from torch.utils.data import DataLoader, DistributedSampler
 from tqdm import tqdm
 
@@ -261,6 +261,8 @@ class Trainer:
                 records.append({"category": cat} | {k: v[j] for k, v in m.items()})
             if first is None:
                 first = (batch, out.fine.float().cpu())
+        if first is None:
+            raise ValueError("the validation set (data.val) yielded no batch: it is empty")
         self._log_samples(*first)
         return summarize(records)
 
@@ -372,8 +374,3 @@ class Trainer:
 
     def close(self) -> None:
         cleanup_distributed(self.dist)
-
-
-def resolved_config(cfg: DictConfig) -> DictConfig:
-    """A resolved copy of ``cfg`` (no interpolations), as stored in checkpoints."""
-    return OmegaConf.create(OmegaConf.to_container(cfg, resolve=True))
