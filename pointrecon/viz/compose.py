@@ -61,7 +61,7 @@ def compose_grid(
                 title,
                 ha="center",
                 va="center",
-                fontsize=12,
+                fontsize=float(np.clip(1.1 * w / max(len(title), 1), 6, 12)),
                 fontweight="bold",
                 color="0.15",
             )
@@ -79,12 +79,12 @@ def compose_grid(
             )
     if colorbar:
         cmap, vmax, label = colorbar
-        bar_h = min(rows * h - 40, 320)
+        bar_h = max(min(rows * h - 40, 320), 20)
         y0 = (total_h - top - rows * h / 2 - bar_h / 2) / total_h
         cax = fig.add_axes(((left + cols * w + 18) / total_w, y0, 18 / total_w, bar_h / total_h))
         sm = ScalarMappable(norm=Normalize(0.0, vmax), cmap=colormap(cmap))
         cb = fig.colorbar(sm, cax=cax)
-        cb.set_label(label, fontsize=10)
+        cb.set_label(label, fontsize=float(np.clip(1.1 * bar_h / max(len(label), 1), 6, 10)))
         cb.ax.tick_params(labelsize=9)
         cb.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.3g}"))
     canvas.draw()

@@ -17,8 +17,8 @@ MESH_COLOR = (0.72, 0.72, 0.76)
 
 
 def default_point_size(width: int, height: int) -> float:
-    """Point size in pixels that reads well at this image size (3 px at 640 x 480)."""
-    return float(np.clip(round(min(width, height) / 160), 1, 8))
+    """Point size in pixels that reads well at this image size (3 px at 640 x 480, at least 2)."""
+    return float(np.clip(round(min(width, height) / 160), 2, 8))
 
 
 def _check_size(width: int, height: int) -> None:
