@@ -59,3 +59,12 @@ def test_bad_config():
         SetAbstraction(0, 4, [0.1, 0.2], [4], [[8]])
     with pytest.raises(ValueError, match="unknown keys"):
         PointNet2([{"num_centers": 4, "radius": 0.1}])
+
+
+def test_ragged_batch_matches_samples_one_at_a_time():
+    net = _net()
+    a, b = torch.rand(1, 64, 3), torch.rand(1, 40, 3)
+    padded = torch.cat([a, torch.cat([b, torch.full((1, 24, 3), 0.5)], 1)])
+    code = net(padded, torch.tensor([64, 40])).code
+    torch.testing.assert_close(code[0], net(a).code[0], atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(code[1], net(b).code[0], atol=1e-5, rtol=1e-5)
