@@ -25,7 +25,8 @@ class SequenceRefiner(nn.Module):
     One step s (of ``steps``):
 
     1. order the current points with ``pointrecon.ops.serialize`` (``order`` = "morton",
-       "hilbert", "random" or "none") or by farthest point sampling of all M points ("fps");
+       "hilbert", "random" or "none") or by farthest point sampling of all M points ("fps",
+       O(M^2): about 1.7 s per step at M = 16384 on one CPU core);
     2. per-point features ``[xyz, MLP(xyz), W_code code, max_k MLP(p_k - p)]`` (the last over the
        ``local_k`` nearest current points; ``local_k=0`` leaves it out), taken in that order;
     3. a GRU/LSTM (``num_layers``, ``hidden``, ``bidirectional``) runs over the sequence: full
@@ -120,7 +121,9 @@ class SequenceRefiner(nn.Module):
             parts.append(self.local_mlp(rel).max(dim=2).values)
         return torch.cat(parts, dim=-1)
 
-    def run_rnn(self, seq: Tensor, state=None):
+    def run_rnn(
+        self, seq: Tensor, state: Tensor | tuple[Tensor, Tensor] | None = None
+    ) -> tuple[Tensor, Tensor | tuple[Tensor, Tensor]]:
         """Run the RNN over ordered features seq (B, M, C_in); returns (out (B, M, H*D), state)."""
         B, M, C = seq.shape
         W = self.window
