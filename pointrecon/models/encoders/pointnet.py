@@ -22,7 +22,8 @@ class PointNet(nn.Module):
     Stage 1: ``f = MLP1(x)`` per point, ``g = max_n f``. With ``second_stage`` (PCN, Yuan et al.
     2018): ``h = MLP2([f, g])`` per point and ``code = max_n h``. Padded points (index >=
     ``lengths[b]``) are left out of every max, so a ragged batch gives the same code as its samples
-    one at a time; an empty sample pools to zeros. The encoder is invariant to the order of the points.
+    one at a time (in eval mode: in training mode, batch-norm statistics also see the padded rows;
+    ``norm="layer"`` or ``"none"`` avoids that); an empty sample pools to zeros. The encoder is invariant to the order of the points.
 
     Args:
         hidden: widths of the first shared MLP (its last entry is the stage-1 code size).
