@@ -100,7 +100,8 @@ def encoder_cases(s: dict, device: torch.device) -> list[Case]:
     out = []
     B, N, code = int(s.get("B", 2)), int(s.get("N", 2048)), int(s.get("code", 1024))
     H, W = s.get("image", [120, 160])
-    for name in s.get("encoders") or component_names("encoder"):
+    names = s.get("encoders")
+    for name in component_names("encoder") if names is None else names:
 
         def make(name=name) -> list[Case]:
             model = build("encoder", name, code, device, s)
@@ -128,7 +129,8 @@ def encoder_cases(s: dict, device: torch.device) -> list[Case]:
 def decoder_cases(s: dict, device: torch.device) -> list[Case]:
     out = []
     B, code = int(s.get("B", 2)), int(s.get("code", 1024))
-    for name in s.get("decoders") or component_names("decoder"):
+    names = s.get("decoders")
+    for name in component_names("decoder") if names is None else names:
 
         def make(name=name) -> list[Case]:
             model = build("decoder", name, code, device, s)
@@ -149,7 +151,8 @@ def decoder_cases(s: dict, device: torch.device) -> list[Case]:
 def refiner_cases(s: dict, device: torch.device) -> list[Case]:
     out = []
     B, M, code = int(s.get("B", 2)), int(s.get("M", 2048)), int(s.get("code", 1024))
-    for name in s.get("refiners") or component_names("refiner"):
+    names = s.get("refiners")
+    for name in component_names("refiner") if names is None else names:
 
         def make(name=name) -> list[Case]:
             model = build("refiner", name, code, device, s)
@@ -208,8 +211,8 @@ def cases(sizes: dict[str, Any], device: torch.device) -> list[Case]:
     """Every model case for the ``models`` section of a size preset.
 
     Keys: ``B``, ``N`` (encoder points), ``M`` (refiner points), ``code`` (global code width),
-    ``image`` ([H, W]), optional name lists ``encoders``/``decoders``/``refiners`` (default: every
-    config), ``rnn`` (grid over ``B``, ``N``, ``window``, ``cell``, ``steps``) and ``overrides``
+    ``image`` ([H, W]), optional name lists ``encoders``/``decoders``/``refiners`` (None: every config,
+    [] none), ``rnn`` (grid over ``B``, ``N``, ``window``, ``cell``, ``steps``) and ``overrides``
     (``{kind: {name: {key: value}}}`` replacing config keys, e.g. narrow layers for smoke runs).
     """
     out = encoder_cases(sizes, device)

@@ -42,7 +42,11 @@ def _rnn(args, device):
     code = bm_models.random_code(0, args.B, 1024, device)
 
     def run():
-        model.zero_grad(set_to_none=True)
+        if args.forward:
+            with torch.no_grad():
+                model.eval()(pts, code)
+            return
+        model.train().zero_grad(set_to_none=True)
         sum(s.sum() for s in model(pts, code)).backward()
 
     return run
@@ -60,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--window", type=int, default=64)
     parser.add_argument("--steps", type=int, default=1)
     parser.add_argument("--rows", type=int, default=15)
+    parser.add_argument("--forward", action="store_true", help="rnn: forward only (no_grad)")
     args = parser.parse_args(argv)
     device = torch.device(args.device)
     if args.target == "chamfer":

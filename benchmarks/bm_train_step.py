@@ -87,7 +87,7 @@ def cases(sizes: dict[str, Any], device: torch.device) -> list[Case]:
     s = {"encoder": "pcn", "decoder": "coarse_to_fine", "refiner": "gru", "lr": 1e-4, **sizes}
     spec = {k: s[k] for k in ("B", "N", "M", "dtype", "compile") if k in s}
     defaults = {"B": 32, "N": 2048, "M": 16384, "dtype": ["float32", "bfloat16"]}
-    group = f"train_step/{s['encoder']}+{s['decoder']}+{s['refiner']}"
+    group = f"{s['encoder']}+{s['decoder']}+{s['refiner']}"
     out: list[Case] = []
     for p in grid(spec, {**defaults, "compile": [False, True]}):
         B, N, M, dtype, compiled = p["B"], p["N"], p["M"], p["dtype"], bool(p["compile"])

@@ -27,7 +27,6 @@ from pointrecon.utils.atomic import atomic_write_text
 SCHEMA = "pointrecon.bench/1"
 SUITES = ("ops", "models", "train_step")
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SIZE_PRESETS = ("tiny", "cpu", "gpu")
 
 
 def resolve_device(name: str) -> torch.device:
@@ -60,9 +59,11 @@ def resolve_sizes(sizes: Any, device: torch.device, conf_dir: str | Path) -> dic
     name = str(sizes.get("preset", "auto"))
     if name == "auto":
         name = "gpu" if device.type == "cuda" else "cpu"
-    if name not in SIZE_PRESETS:
-        raise ValueError(f"bench.sizes: expected one of {('auto', *SIZE_PRESETS)}, got {name!r}")
-    base = OmegaConf.load(Path(conf_dir) / "bench" / "sizes" / f"{name}.yaml")
+    folder = Path(conf_dir) / "bench" / "sizes"
+    available = sorted(p.stem for p in folder.glob("*.yaml") if p.stem != "auto")
+    if name not in available:
+        raise ValueError(f"bench.sizes: expected one of {['auto', *available]}, got {name!r}")
+    base = OmegaConf.load(folder / f"{name}.yaml")
     extra = OmegaConf.masked_copy(sizes, [k for k in sizes if k != "preset"])
     merged = OmegaConf.merge(base, extra, {"preset": name})
     return OmegaConf.to_container(merged, resolve=True)
@@ -88,10 +89,14 @@ def load_case_module(suite: str, cases_dir: str | Path | None = None) -> ModuleT
 def collect_cases(
     suites: list[str], sizes: Mapping[str, Any], device: torch.device, cases_dir: Any = None
 ) -> tuple[list[Case], list[dict[str, Any]]]:
-    """Cases of every suite, plus error records for suites whose case factory failed."""
+    """Cases of every suite, plus error records for suites whose case factory failed.
+
+    A suite without a section in the size preset contributes no case."""
     cases: list[Case] = []
     errors: list[dict[str, Any]] = []
     for suite in suites:
+        if sizes.get(suite) is None:  # the preset has no sizes for this suite: nothing to run
+            continue
         try:
             module = load_case_module(suite, cases_dir)
             cases += module.cases(dict(sizes.get(suite) or {}), device)
@@ -134,6 +139,8 @@ def run_benchmarks(cfg: DictConfig, out_dir: str | Path, conf_dir: str | Path) -
     timing = dict(sizes.get("timing") or {})
     suites = list(cfg.bench.suites)
     torch.manual_seed(int(cfg.seed))
+    if cfg.get("threads"):
+        torch.set_num_threads(int(cfg.threads))
     env = environment(device)
     if cfg.get("roofline", True):
         peak = measure_peak_flops(device, size=cfg.get("peak_matmul_size"))

@@ -107,7 +107,7 @@ def test_smoke_models_subset(tmp_path):
         ("refiner/identity", "pointrecon"),
         ("rnn/gru", "full"),
         ("rnn/gru", "window=16"),
-        ("train_step/pcn+coarse_to_fine+gru", "eager-float32"),
+        ("pcn+coarse_to_fine+gru", "eager-float32"),
     }
     windowed = next(r for r in report["results"] if r["impl"] == "window=16")
     assert windowed["vs_reference"]["impl"] == "full"
@@ -135,6 +135,13 @@ def test_sizes_presets_and_overrides():
     assert gpu["train_step"]["B"] == 32 and gpu["train_step"]["M"] == 16384
     with pytest.raises(ValueError, match="bench.sizes"):
         resolve_sizes("huge", resolve_device("cpu"), conf_dir())
+    # the targets preset: no train_step section, empty encoder/decoder/refiner lists
+    targets = resolve_sizes("targets", resolve_device("cpu"), conf_dir())
+    cases, errors = collect_cases(["models", "train_step"], targets, resolve_device("cpu"))
+    assert not errors
+    assert {(c.group, c.impl, c.params["N"]) for c in cases} == {
+        ("rnn/gru", impl, n) for impl in ("full", "window=64") for n in (2048, 16384)
+    }
     with pytest.raises(ValueError, match="device"):
         resolve_device("tpu")
 
