@@ -57,6 +57,7 @@ assert img.shape == (16, 16, 3), img.shape
 print("POINTRECON_RENDER_OK")
 """
 _probe_result: tuple[bool, str] | None = None
+_software = False  # the probe saw a CPU (llvmpipe) Vulkan device
 _lock = threading.RLock()
 _renderers: dict[tuple[int, int], object] = {}
 
@@ -67,7 +68,7 @@ def probe_open3d(timeout: float = 180.0) -> tuple[bool, str]:
     Returns:
         (ok, reason): reason is the tail of the child's output when it failed.
     """
-    global _probe_result
+    global _probe_result, _software
     with _lock:
         if _probe_result is None:
             try:
@@ -79,6 +80,7 @@ def probe_open3d(timeout: float = 180.0) -> tuple[bool, str]:
                 )
                 out = (proc.stdout or "") + (proc.stderr or "")
                 ok = proc.returncode == 0 and "POINTRECON_RENDER_OK" in out
+                _software = "llvmpipe" in out or "software device" in out.lower()
                 tail = " | ".join(line for line in out.strip().splitlines()[-3:])
                 _probe_result = (ok, "" if ok else f"exit code {proc.returncode}: {tail}")
             except (OSError, subprocess.SubprocessError) as exc:
@@ -106,6 +108,16 @@ def choose(renderer: str | None = None) -> str:
         fallback_warning(f"Open3D's OffscreenRenderer could not start ({reason})")
         return "matplotlib"
     return "open3d"
+
+
+def meshes_on_cpu_renderer() -> bool:
+    """Whether Open3D renders on a CPU Vulkan device (llvmpipe), as seen by the probe.
+
+    There, Filament's triangle pipelines take from seconds to minutes to compile, so with
+    ``renderer="auto"`` pictures that contain meshes are drawn by the matplotlib path instead
+    (no warning: same camera and shading model); ``renderer="open3d"`` insists on Open3D.
+    """
+    return _probe_result is not None and _probe_result[0] and _software
 
 
 def fallback_warning(reason: str) -> None:
@@ -284,7 +296,12 @@ def render_matplotlib(
         if kind == "points":
             ax.scatter(px[order, 0], px[order, 1], s=size, c=col[order], marker="o", linewidths=0)
         else:
-            ax.add_collection(PolyCollection(px[order], facecolors=col[order], linewidths=0))
+            # Edges in the face colour close the hairline seams between anti-aliased triangles.
+            ax.add_collection(
+                PolyCollection(
+                    px[order], facecolors=col[order], edgecolors=col[order], linewidths=0.3
+                )
+            )
     canvas.draw()
     img = np.asarray(canvas.buffer_rgba())[..., :3]
     return np.ascontiguousarray(img[:height, :width], dtype=np.uint8)

@@ -118,6 +118,8 @@ def render_png(
             such entry per geometry.
         depth_shading: darken uniformly coloured points with distance, a depth cue.
         renderer: "auto", "open3d" or "matplotlib" (None: ``$POINTRECON_RENDERER`` or "auto").
+            With "auto" on a CPU-only Vulkan device (llvmpipe), meshes are drawn by the
+            matplotlib path, whose triangles need no slow shader compilation.
 
     Shapes:
         returns (height, width, 3) uint8.
@@ -134,6 +136,14 @@ def render_png(
     if not size > 0:
         raise ValueError(f"point_size: expected a positive number, got {point_size!r}")
     items = items_for(drawables, view, width, height, colors, depth_shading=depth_shading)
+    requested = renderer if renderer is not None else os.environ.get(backends.ENV_VAR, "")
+    if (
+        backend == "open3d"
+        and requested != "open3d"
+        and any(d.is_mesh for d in drawables)
+        and backends.meshes_on_cpu_renderer()
+    ):
+        backend = "matplotlib"  # see backends.meshes_on_cpu_renderer
     img = backends.render(
         backend,
         items,

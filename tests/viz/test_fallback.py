@@ -65,3 +65,22 @@ def test_unknown_env_value_is_named(monkeypatch):
     monkeypatch.setenv("POINTRECON_RENDERER", "opengl")
     with pytest.raises(ValueError, match="POINTRECON_RENDERER.*'opengl'"):
         render_png(np.zeros((4, 3)))
+
+
+def test_meshes_skip_cpu_vulkan_without_warning(monkeypatch):
+    """On llvmpipe, 'auto' draws meshes with the matplotlib path; 'open3d' insists."""
+    import warnings
+
+    import trimesh
+
+    calls = []
+    monkeypatch.delenv("POINTRECON_RENDERER", raising=False)
+    monkeypatch.setattr(backends, "_probe_result", (True, ""))
+    monkeypatch.setattr(backends, "_software", True)
+    monkeypatch.setattr(backends, "render_open3d", lambda *a, **k: calls.append(1) or None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RendererFallbackWarning)
+        img = render_png(trimesh.creation.icosphere(), width=80, height=60)
+    assert calls == [] and (img.sum(-1) < 750).mean() > 0.2
+    render_png(trimesh.creation.icosphere(), width=80, height=60, renderer="open3d")
+    assert calls == [1]
