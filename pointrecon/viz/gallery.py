@@ -72,6 +72,13 @@ def select_samples(
     return out
 
 
+def _fmt(value: str) -> str:
+    try:
+        return f"{float(value):.4g}"
+    except ValueError:
+        return value
+
+
 def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[:120] or "_"
 
@@ -123,7 +130,7 @@ def render_eval_gallery(
     """Render best/median/worst samples per category of an evaluation run and write index.html.
 
     Samples whose ``samples/<id>.npz`` is missing or unreadable are skipped with a warning, so the
-    page references only images that exist.
+    page references only images that exist. All pictures share one error colour scale.
 
     Returns:
         The path of the HTML page (``out_dir/index.html``; ``out_dir`` defaults to
@@ -132,6 +139,7 @@ def render_eval_gallery(
     from tqdm import tqdm
 
     from pointrecon.utils.atomic import atomic_write_text
+    from pointrecon.viz.colors import nearest_distances
     from pointrecon.viz.comparison import render_comparison
 
     run = Path(run_dir)
@@ -142,8 +150,8 @@ def render_eval_gallery(
     chosen = select_samples(rows, metric)
     metric_cols = [c for c in rows[0] if c not in ("id", "category")]
     jobs = [(cat, rank, row) for cat, picks in chosen.items() for rank, row in picks]
-    entries = []
-    for cat, rank, row in tqdm(jobs, desc="render", disable=not progress, unit="img"):
+    loaded = []
+    for cat, rank, row in jobs:
         npz = run / "samples" / f"{row['id']}.npz"
         try:
             with np.load(npz) as data:
@@ -151,6 +159,16 @@ def render_eval_gallery(
         except (OSError, KeyError, ValueError) as exc:
             warnings.warn(f"{npz}: skipped ({type(exc).__name__}: {exc})", stacklevel=2)
             continue
+        loaded.append((cat, rank, row, arrays))
+    # One error scale for the whole page, so that best and worst colours compare.
+    scale = [
+        float(np.percentile(nearest_distances(a["pred"], a["gt"]), 98))
+        for *_, a in loaded
+        if len(a["pred"]) and len(a["gt"])
+    ]
+    error_max = max(scale) if scale else None
+    entries = []
+    for cat, rank, row, arrays in tqdm(loaded, desc="render", disable=not progress, unit="img"):
         name = f"{_safe(cat)}_{rank}_{_safe(row['id'])}.png"
         render_comparison(
             arrays["partial"],
@@ -160,6 +178,7 @@ def render_eval_gallery(
             width=width,
             height=height,
             renderer=renderer,
+            error_max=error_max,
         )
         entries.append(
             {
@@ -167,7 +186,7 @@ def render_eval_gallery(
                 "rank": rank,
                 "id": row["id"],
                 "image": name,
-                "metrics": {m: row.get(m, "") for m in metric_cols},
+                "metrics": {m: _fmt(row.get(m, "")) for m in metric_cols},
             }
         )
     page = out / "index.html"
