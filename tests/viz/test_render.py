@@ -115,7 +115,7 @@ def test_bad_arguments_are_named():
     with pytest.raises(ValueError, match="camera.*'diagonal'"):
         render_png(np.zeros((5, 3)), camera="diagonal")
     with pytest.raises(ValueError, match="colors\\[0\\].*\\(5, 3\\)"):
-        render_png(np.zeros((5, 3)), colors=[np.zeros((4, 3))], renderer="matplotlib")
+        _render(np.zeros((5, 3)), "matplotlib", colors=[np.zeros((4, 3))])
 
 
 def test_png_written_atomically(tmp_path, sphere_points):
