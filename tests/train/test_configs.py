@@ -138,6 +138,12 @@ def test_submitit_launcher_config_matches_the_plugin_schema():
 
     ours = set(OmegaConf.load(CONF / "hydra" / "launcher" / "submitit_slurm.yaml"))
     assert ours <= set(OmegaConf.structured(SlurmQueueConf)) | {"_target_"}
+    # with the plugin installed, Hydra validates our file against its schema and can build it
+    from hydra.utils import instantiate as hydra_instantiate
+
+    cfg = compose_config("train", ["hydra/launcher=submitit_slurm"], return_hydra_config=True)
+    launcher = hydra_instantiate(cfg.hydra.launcher)
+    assert type(launcher).__name__ == "SlurmLauncher"
 
 
 def test_command_line_target_outside_allow_list_is_refused(tmp_path):
