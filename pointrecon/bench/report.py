@@ -50,7 +50,7 @@ def _fmt_mem(stats: dict[str, Any] | None) -> str:
 
 
 def _fmt_ratio(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}x"
+    return "-" if value is None else f"{value:.3g}x"
 
 
 def _fmt_share(record: dict[str, Any], mode: str) -> str:
