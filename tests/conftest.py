@@ -1,11 +1,15 @@
-"""Shared pytest fixtures."""
+"""Shared pytest fixtures: the real-data folder, config composition and tiny training runs."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
+import hydra
 import pytest
+
+from pointrecon.cli._paths import conf_dir
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -25,3 +29,54 @@ def real_data_dir() -> Path:
         where = os.environ.get("POINTRECON_REAL_DATA") or REPO.parent / "shared" / "data" / "real"
         pytest.skip(f"real data folder {where} not found (set POINTRECON_REAL_DATA)")
     return path
+
+
+# a very small, deterministic CPU run (sizes are scaled further down by each test)
+TINY = [
+    "experiment=tiny",
+    "debug=deterministic",
+    "trainer.progress=false",
+    "trainer.tensorboard=false",
+    "trainer.render_every=0",
+]
+
+
+def compose_config(name: str, overrides: list[str] | None = None, **kw):
+    with hydra.initialize_config_dir(config_dir=conf_dir(), version_base="1.3"):
+        return hydra.compose(config_name=name, overrides=list(overrides or []), **kw)
+
+
+@pytest.fixture(scope="session")
+def compose() -> Callable[..., object]:
+    """``compose(root_name, overrides, **kw)`` -> a composed config (Hydra compose API)."""
+    return compose_config
+
+
+@pytest.fixture(scope="session")
+def tiny() -> list[str]:
+    """Overrides of a tiny, deterministic, quiet CPU run."""
+    return list(TINY)
+
+
+@pytest.fixture(scope="session")
+def data_cache(tmp_path_factory) -> Path:
+    """One procedural-data cache for the whole session (data sets are generated once)."""
+    return tmp_path_factory.mktemp("pointrecon_cache")
+
+
+@pytest.fixture
+def tiny_cfg(tmp_path, data_cache) -> Callable[..., object]:
+    """``tiny_cfg(*overrides)`` -> a composed, tiny, deterministic train config in tmp_path."""
+
+    def make(*overrides: str, root: Path | None = None):
+        return compose_config(
+            "train",
+            [
+                *TINY,
+                f"paths.root_dir={root or tmp_path}",
+                f"paths.cache_dir={data_cache}",
+                *overrides,
+            ],
+        )
+
+    return make
