@@ -21,3 +21,32 @@ def test_every_command_module_has_main():
     for module, _ in cli.COMMANDS.values():
         mod = importlib.import_module(f"pointrecon.cli.{module}")
         assert callable(mod.main), module
+
+
+def test_package_errors_become_one_line_and_exit_status_1(capsys):
+    import pytest
+
+    from pointrecon.cli._errors import reports_errors
+    from pointrecon.errors import DataError
+
+    @reports_errors("demo")
+    def fails():
+        raise DataError("scan.ply", "file not found")
+
+    with pytest.raises(SystemExit) as info:
+        fails()
+    assert info.value.code == 1
+    assert capsys.readouterr().err.strip() == "pointrecon demo: error: scan.ply: file not found"
+
+
+def test_other_errors_are_not_swallowed():
+    import pytest
+
+    from pointrecon.cli._errors import reports_errors
+
+    @reports_errors("demo")
+    def bug():
+        raise KeyError("x")
+
+    with pytest.raises(KeyError):
+        bug()

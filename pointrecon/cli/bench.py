@@ -21,6 +21,7 @@ import sys
 import hydra
 from omegaconf import DictConfig
 
+from pointrecon.cli._errors import reports_errors
 from pointrecon.cli._paths import conf_dir
 
 
@@ -46,6 +47,7 @@ def compare_main(argv: list[str]) -> int:
 
 
 @hydra.main(config_path=conf_dir(), config_name="bench", version_base="1.3")
+@reports_errors("bench")
 def _hydra_main(cfg: DictConfig) -> int:
     from hydra.core.hydra_config import HydraConfig
 

@@ -14,6 +14,7 @@ from typing import Any
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
+from pointrecon.cli._errors import reports_errors
 from pointrecon.cli._paths import conf_dir
 from pointrecon.utils.instantiate import check_targets
 
@@ -68,6 +69,7 @@ def run_eval(cfg: DictConfig, output_dir: str | Path) -> dict[str, Any]:
 
 
 @hydra.main(version_base="1.3", config_path=conf_dir(), config_name="eval")
+@reports_errors("eval")
 def _hydra_main(cfg: DictConfig) -> None:
     from pointrecon.cli.train import hydra_output_dir
 

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from omegaconf import DictConfig
 
+from pointrecon.cli._errors import reports_errors
 from pointrecon.cli._paths import conf_dir
 from pointrecon.errors import ConfigError
 from pointrecon.utils.instantiate import check_targets
@@ -78,6 +79,7 @@ def run_reconstruct(cfg: DictConfig) -> dict[str, Path]:
 
 
 @hydra.main(version_base="1.3", config_path=conf_dir(), config_name="reconstruct")
+@reports_errors("reconstruct")
 def _hydra_main(cfg: DictConfig) -> None:
     run_reconstruct(cfg)
 

@@ -17,6 +17,7 @@ from typing import Any
 import hydra
 from omegaconf import DictConfig
 
+from pointrecon.cli._errors import reports_errors
 from pointrecon.cli._paths import conf_dir
 from pointrecon.utils.instantiate import check_targets
 
@@ -72,6 +73,7 @@ def evaluate_best(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
 
 
 @hydra.main(version_base="1.3", config_path=conf_dir(), config_name="train")
+@reports_errors("train")
 def _hydra_main(cfg: DictConfig) -> float | None:
     summary = run_train(cfg, hydra_output_dir())
     best = summary.get("best_val") or {}
