@@ -1,8 +1,7 @@
 """Data: procedural shapes, simulated depth scans, completion data sets, transforms, collate.
 
-Names are imported lazily (PEP 562), so ``import pointrecon.data`` stays light and data sets
-written in separate modules (PCN, ShapeNet-55, ModelNet, point-cloud folders) are exported here as
-soon as their module exists.
+Names are imported lazily (PEP 562), so ``import pointrecon.data`` stays light: Open3D, trimesh
+and the data-set modules load on first use.
 """
 
 from __future__ import annotations
@@ -25,7 +24,7 @@ _EXPORTS: dict[str, str] = {
     "SyntheticCompletion": "synthetic",
     "MeshFolderCompletion": "mesh_folder",
     "kfold_indices": "folds",
-    # file-based public data sets (pointrecon/data/{pcn,shapenet55,modelnet,pointcloud_folder}.py)
+    # file-based public data sets
     "PCN": "pcn",
     "ShapeNet55": "shapenet55",
     "ModelNet": "modelnet",
@@ -39,15 +38,7 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'pointrecon.data' has no attribute {name!r}")
-    try:
-        mod = importlib.import_module(f"pointrecon.data.{module}")
-    except ModuleNotFoundError as err:
-        if err.name == f"pointrecon.data.{module}":
-            raise AttributeError(
-                f"pointrecon.data.{name} needs the module pointrecon/data/{module}.py, "
-                "which is not installed"
-            ) from err
-        raise
+    mod = importlib.import_module(f"pointrecon.data.{module}")
     value = getattr(mod, name)
     globals()[name] = value
     return value
