@@ -32,11 +32,11 @@ def _weights(run: Path) -> dict[str, torch.Tensor]:
     return load_file(resolve_checkpoint(run / "checkpoints", "last") / "model.safetensors")
 
 
-@pytest.mark.slow
 def test_training_beats_the_input_baseline(tiny_cfg, tmp_path, compose):
     """experiment=tiny as is (seed 0; 160 training shapes, 25 epochs; about 1-2 min): the model's
     test CD-L1 must be at least 15% below the input-itself baseline's (observed: 68.3 vs 99.9
-    x1e-3 on the 20 test shapes, 32% below; 36 s on 2 cores)."""
+    x1e-3 on the 20 test shapes, 32% below; 36-50 s on 2 cores). It runs in CI on purpose:
+    it is the check that training learns something real."""
     cfg = tiny_cfg()
     summary = run_train(cfg, tmp_path / "train")
     assert summary["epoch"] == cfg.trainer.max_epochs
