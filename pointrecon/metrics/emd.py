@@ -5,12 +5,14 @@ EMD(P, G) = mean over p of ||p - phi(p)||_2 for the optimal bijection phi (equal
 - :func:`emd_exact` solves the assignment with ``scipy.optimize.linear_sum_assignment`` on the
   full cost matrix (O(N^3), small N) and is the naive twin. It is differentiable through the fixed
   optimal assignment.
-- :func:`emd` runs log-domain Sinkhorn with an epsilon schedule, every step computed in chunks
-  (memory O(B*N) plus one chunk); the value is the transport cost of the entropic plan and the
-  gradient holds the plan fixed. Accuracy with the defaults, measured on 24 pairs of random
-  256-point clouds in the unit cube: mean |relative error| to :func:`emd_exact` 0.8%, worst
-  2.2%; the approximation tends to be low (the plan's row marginals are not fully converged).
-  Smaller ``blur`` / more iterations trade time for accuracy.
+- :func:`emd` runs log-domain Sinkhorn with epsilon scaling and over-relaxation, dense (the
+  (B, N, M) cost matrix built once) while ``B * N * M`` fits ``_sinkhorn.DENSE_ELEMENTS``, else in
+  row blocks (memory O(B*N) plus one block); it stops once the plan's marginals are within
+  ``tol``. The value is the transport cost of the entropic plan and the gradient holds the plan
+  fixed (envelope theorem; nothing is unrolled). Accuracy with the defaults, measured on 15 pairs
+  of random 256-point clouds in the unit cube: mean |relative error| to :func:`emd_exact` 0.5%,
+  worst 0.9% (mostly the entropic blur, which biases the value up). Smaller ``blur`` /
+  ``tol`` trade time for accuracy.
 """
 
 from __future__ import annotations
@@ -80,8 +82,11 @@ def emd(
     reduction: str = "none",
     blur: float = 2e-3,
     scaling: float = 0.8,
-    level_iters: int = 5,
+    level_iters: int = 1,
     iters: int = 50,
+    tol: float = 5e-2,
+    relax: float = 1.8,
+    dense: bool | None = None,
 ) -> Tensor:
     """Approximate EMD by log-domain Sinkhorn; linear memory, differentiable in pred and gt.
 
@@ -90,11 +95,17 @@ def emd(
             exact EMD, more iterations).
         scaling: ratio between successive temperatures of the annealing schedule, in (0, 1).
         level_iters: Sinkhorn iterations at each temperature of the schedule.
-        iters: Sinkhorn iterations at the final temperature.
+        iters: most Sinkhorn iterations at the final temperature.
+        tol: stop once the plan's row sums are within ``tol`` of the point weights (L1, as a
+            fraction of the total mass) for every sample.
+        relax: over-relaxation factor in [1, 2) (1: plain Sinkhorn); should it diverge, the
+            solve restarts with plain Sinkhorn.
+        dense: True: the whole (B, N, M) cost matrix; False: row blocks (linear memory);
+            None: dense while ``B * N * M <= _sinkhorn.DENSE_ELEMENTS`` (2**24).
 
-    Work: ``2 * (level_iters * ceil(log(blur) / log(scaling)) + iters)`` chunked passes over the
-    N x M costs (380 with the defaults): cheap on a GPU, slow on a CPU beyond a few thousand
-    points, where Chamfer is the practical training loss.
+    Work: ``level_iters * ceil(log(blur) / log(scaling))`` iterations (28 with the defaults),
+    then about 15 to 50 more until ``tol``; each iteration is two log-sum-exp passes over the
+    N x M costs. On 2 CPU cores (B=4) that is tens of ms at N=256 and seconds at N=2048.
 
     Shapes:
         pred: (B, N, 3)
@@ -108,6 +119,10 @@ def emd(
         raise ValueError(f"blur and scaling must lie in (0, 1), got blur={blur}, scaling={scaling}")
     level_iters = check_int("level_iters", level_iters, minimum=1)
     iters = check_int("iters", iters, minimum=0)
+    tol = check_positive_float("tol", tol)
+    relax = check_positive_float("relax", relax)
+    if not 1.0 <= relax < 2.0:
+        raise ValueError(f"relax must lie in [1, 2), got {relax}")
     B, N = pred.shape[:2]
     M = gt.shape[1]
     work = torch.promote_types(pred.dtype, torch.float32)
@@ -129,10 +144,23 @@ def emd(
         log_w = -torch.log(n)
         log_a = torch.where(xm, log_w, -math.inf)
         log_b = torch.where(ym, log_w, -math.inf)
+        if dense is None:
+            dense = B * N * M <= _sinkhorn.DENSE_ELEMENTS
         f, g, eps = _sinkhorn.solve(
-            xc, yc, log_a, log_b, diameter, blur, scaling, level_iters, iters
+            xc,
+            yc,
+            log_a,
+            log_b,
+            diameter,
+            blur,
+            scaling,
+            level_iters,
+            iters,
+            tol=tol,
+            relax=relax,
+            dense=dense,
         )
-    value = _sinkhorn.PlanCost.apply(x - centre, y - centre, f, g, log_a, log_b, eps)
+    value = _sinkhorn.PlanCost.apply(x - centre, y - centre, f, g, log_a, log_b, eps, dense)
     return reduce(value.to(pred.dtype), reduction)
 
 

@@ -114,3 +114,34 @@ def test_bad_input():
         emd_exact(x, x, pred_lengths=torch.tensor([5, 4]))
     with pytest.raises(ValueError, match="blur and scaling must lie in"):
         emd(x, x, blur=2.0)
+    with pytest.raises(ValueError, match=r"relax must lie in \[1, 2\), got 2.5"):
+        emd(x, x, relax=2.5)
+    with pytest.raises(ValueError, match="tol must be a finite number > 0"):
+        emd(x, x, tol=0.0)
+
+
+def test_dense_and_chunked_paths_agree(monkeypatch):
+    """Same iterations on both paths: values and gradients agree to float64 round-off."""
+    monkeypatch.setattr(_sinkhorn, "_CHUNK_ELEMENTS", 2 * 40 * 7)  # 7-row blocks, ragged tail
+    g = torch.Generator().manual_seed(8)
+    x = torch.rand(2, 40, 3, generator=g, dtype=torch.float64, requires_grad=True)
+    y = torch.rand(2, 40, 3, generator=g, dtype=torch.float64, requires_grad=True)
+    ln = torch.tensor([40, 29])
+    out = {}
+    for dense in (True, False):
+        v = emd(x, y, pred_lengths=ln, gt_lengths=ln, blur=0.01, dense=dense)
+        out[dense] = (v, *torch.autograd.grad((v * torch.tensor([1.0, 3.0])).sum(), (x, y)))
+    for a, b in zip(out[True], out[False]):
+        torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-12)
+    assert float(out[True][1].abs().max()) > 0  # the gradients are not trivially zero
+
+
+def test_over_relaxation_falls_back_when_it_diverges():
+    """relax close to 2 diverges here; the solve then reruns plain Sinkhorn (relax=1)."""
+    g = torch.Generator().manual_seed(2)
+    x, y = torch.rand(2, 128, 3, generator=g), torch.rand(2, 128, 3, generator=g)
+    plain = emd(x, y, relax=1.0)
+    torch.testing.assert_close(emd(x, y, relax=1.99), plain, rtol=1e-6, atol=0)
+    assert not torch.allclose(emd(x, y), plain, rtol=1e-3, atol=0)  # relax=1.8 did not fall back
+    rel = (emd(x, y) - emd_exact(x, y)) / emd_exact(x, y)
+    assert float(rel.abs().max()) < 0.03
