@@ -71,26 +71,39 @@ def softmin(x: Tensor, y: Tensor, h: Tensor, log_w: Tensor, eps: Tensor) -> Tens
 
 
 class _Dense:
-    """The cost matrix and its transpose, kept whole; updates scaled by the current eps."""
+    """The cost matrix and its transpose, kept whole; updates scaled by the current eps.
+
+    Every (B, N, M) array is allocated once and reused (fresh large allocations page-fault on
+    each use, which costs more than the arithmetic), and each log-sum-exp is one fused
+    ``log_softmax``: ``lse_i = z_i0 - log_softmax(z)_i0``.
+    """
 
     def __init__(self, x: Tensor, y: Tensor) -> None:
         self.c = _cost(x, y, (y * y).sum(-1))  # (B, N, M)
         self.ct = self.c.transpose(1, 2).contiguous()  # (B, M, N): contiguous row reductions
+        self.kx, self.ky = torch.empty_like(self.c), torch.empty_like(self.ct)
+        self.z = self.c.new_empty(self.c.numel())  # work buffers, viewed as (B, N, M) or (B, M, N)
+        self.out = torch.empty_like(self.z)
         self.eps: Tensor | None = None
 
     def _scale(self, eps: Tensor) -> None:
         if self.eps is None or not torch.equal(self.eps, eps):
             self.eps = eps
-            self.kx = self.c / -eps  # -C / eps, once per temperature
-            self.ky = self.ct / -eps
+            torch.div(self.c, -eps, out=self.kx)  # -C / eps, once per temperature
+            torch.div(self.ct, -eps, out=self.ky)
+
+    def _lse(self, k: Tensor, off: Tensor) -> Tensor:
+        z = torch.add(k, off.unsqueeze(1), out=self.z.view(k.shape))
+        out = torch.log_softmax(z, -1, out=self.out.view(k.shape))
+        return z[..., 0] - out[..., 0]  # column 0 is a real point: padding comes last
 
     def f(self, g: Tensor, log_b: Tensor, eps: Tensor) -> Tensor:
         self._scale(eps)
-        return -eps[:, 0] * _lse_(self.kx + (log_b + g / eps[:, 0]).unsqueeze(1))
+        return -eps[:, 0] * self._lse(self.kx, log_b + g / eps[:, 0])
 
     def g(self, f: Tensor, log_a: Tensor, eps: Tensor) -> Tensor:
         self._scale(eps)
-        return -eps[:, 0] * _lse_(self.ky + (log_a + f / eps[:, 0]).unsqueeze(1))
+        return -eps[:, 0] * self._lse(self.ky, log_a + f / eps[:, 0])
 
 
 def _schedule(diameter: Tensor, blur: float, scaling: float) -> list[Tensor]:
