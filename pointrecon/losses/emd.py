@@ -28,7 +28,7 @@ class EMDLoss(nn.Module):
         reduction: str = "mean",
         blur: float = 2e-3,
         scaling: float = 0.8,
-        level_iters: int = 5,
+        level_iters: int = 1,
         iters: int = 50,
     ) -> None:
         super().__init__()
