@@ -45,7 +45,7 @@ def run_demo(overrides: list[str], out_root: Path | None = None) -> dict:
     t_train = time.perf_counter() - t_start
 
     print(f"[2/4] evaluating on the test split against the baselines -> {out / 'eval'}")
-    ecfg = _compose("eval", [f"ckpt={out / 'train'}", "save_samples=16"])
+    ecfg = _compose("eval", [f"ckpt={out / 'train'}", "save_samples=null"])
     result = run_eval(ecfg, out / "eval")
     tables = result["tables"]
 
@@ -105,7 +105,7 @@ def run_demo(overrides: list[str], out_root: Path | None = None) -> dict:
         f"reconstruction: {paths['points']}" + (f" (+ {paths['mesh']})" if "mesh" in paths else "")
     )
     print(f"renders:       {renders}/ and {out / 'train' / 'renders'}/")
-    print(f"view them:     pointrecon render {out / 'eval'}")
+    print(f"view them:     pointrecon render --eval-dir {out / 'eval'}")
     return {"out": out, "tables": tables, "time_s": total, "train_time_s": t_train}
 
 

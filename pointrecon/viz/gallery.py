@@ -146,9 +146,20 @@ def render_eval_gallery(
     if not run.is_dir():
         raise DataError(run, "evaluation run folder not found")
     out = Path(out_dir) if out_dir is not None else run / "gallery"
-    rows = read_per_sample(run / "per_sample.csv")
+    all_rows = read_per_sample(run / "per_sample.csv")
+    metric_cols = [c for c in all_rows[0] if c not in ("id", "category")]
+    # An evaluation may save only some samples (eval's save_samples): rank among those it saved.
+    rows = [r for r in all_rows if (run / "samples" / f"{r['id']}.npz").is_file()]
+    if len(rows) < len(all_rows):
+        warnings.warn(
+            f"{run}: {len(all_rows) - len(rows)} of {len(all_rows)} samples have no "
+            "samples/<id>.npz (eval save_samples=null saves all); best/median/worst are chosen "
+            "among the saved ones",
+            stacklevel=2,
+        )
+    if not rows:
+        raise DataError(run / "samples", "no saved samples to render (evaluate with save_samples)")
     chosen = select_samples(rows, metric)
-    metric_cols = [c for c in rows[0] if c not in ("id", "category")]
     jobs = [(cat, rank, row) for cat, picks in chosen.items() for rank, row in picks]
     loaded = []
     for cat, rank, row in jobs:

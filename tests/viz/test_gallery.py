@@ -67,15 +67,25 @@ def test_gallery_html_references_existing_files(tmp_path):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         page = render_eval_gallery(run, width=64, height=64, progress=False)
-    assert any("lamp-0.npz" in str(w.message) for w in caught)  # the missing sample warned
+    assert any("1 of 8 samples have no" in str(w.message) for w in caught)  # warned once
     assert page == run / "gallery" / "index.html"
     parser = _Refs()
     parser.feed(page.read_text())
-    assert len(parser.refs) == 5  # 3 chairs + 2 lamps (lamp-0, the worst, is missing)
+    # lamp-0 (the worst lamp) was not saved: the lamps are ranked among the three saved ones
+    assert len(parser.refs) == 6
     for ref in parser.refs:
         assert (page.parent / ref).is_file(), ref
     text = page.read_text()
     assert "chair-1" in text and "0.01" in text and "<h2>lamp</h2>" in text
+    assert "lamp-2" in text and "lamp-0" not in text
+
+
+def test_gallery_without_any_saved_sample_is_an_error(tmp_path):
+    run = make_run(tmp_path / "run")
+    for f in (run / "samples").iterdir():
+        f.unlink()
+    with pytest.warns(UserWarning, match="8 of 8"), pytest.raises(DataError, match="no saved"):
+        render_eval_gallery(run, width=64, height=64, progress=False)
 
 
 def test_gallery_errors(tmp_path):
