@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 from torch.utils.data import Dataset
 
 from pointrecon.data.cache import SampleCache
 from pointrecon.data.folds import kfold_indices, ratio_split_indices
+from pointrecon.data.item import check_epoch, completion_item
 from pointrecon.data.pairs import make_completion_pair
 from pointrecon.errors import DataError
 from pointrecon.io import MESH_EXTENSIONS, find_files, read_mesh
@@ -130,7 +130,7 @@ class MeshFolderCompletion(Dataset):
 
     def set_epoch(self, epoch: int) -> None:
         """Re-seed the augmentation for ``epoch``."""
-        self.epoch = int(epoch)
+        self.epoch = check_epoch(epoch)
 
     def _locate(self, index: int) -> tuple[int, int]:
         if not -len(self) <= index < len(self):
@@ -179,22 +179,18 @@ class MeshFolderCompletion(Dataset):
         f, view = self._locate(index)
         index %= len(self)
         arrays = self.load(index)
-        sample: dict[str, Any] = {"partial": arrays["partial"], "complete": arrays["complete"]}
-        if self.transform is not None:
-            rng = np.random.default_rng([self.seed, index, self.epoch, 0x6D66])
-            sample = self.transform(sample, rng)
         category = self.file_categories[f]
-        item: dict[str, Any] = {
-            "partial": torch.as_tensor(np.ascontiguousarray(sample["partial"], dtype=np.float32)),
-            "complete": torch.as_tensor(np.ascontiguousarray(sample["complete"], dtype=np.float32)),
-            "category": category,
-            "label": self.categories.index(category),
-            "id": self.item_id(index),
-            "view": view,
-        }
-        if self.return_depth:
-            item["depth"] = torch.as_tensor(np.asarray(arrays["depth"], dtype=np.float32))
-        return item
+        return completion_item(
+            arrays["partial"],
+            arrays["complete"],
+            category=category,
+            label=self.categories.index(category),
+            id=self.item_id(index),
+            view=view,
+            transform=self.transform,
+            transform_seed=[self.seed, index, self.epoch, 0x6D66],
+            depth=arrays["depth"] if self.return_depth else None,
+        )
 
     def __repr__(self) -> str:
         return f"MeshFolderCompletion(root={str(self.root)!r}, split={self.split!r}, items={len(self)})"

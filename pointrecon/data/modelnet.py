@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 from torch.utils.data import Dataset
 
+from pointrecon.data.item import check_epoch, completion_item
 from pointrecon.errors import DataError
 
 MODELNET10_CLASSES = (
@@ -153,9 +153,7 @@ class ModelNet(Dataset):
 
     def set_epoch(self, epoch: int) -> None:
         """Select the epoch whose scan viewpoints training items use."""
-        if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or epoch < 0:
-            raise ValueError(f"epoch: expected a non-negative int, got {epoch!r}")
-        self.epoch = int(epoch)
+        self.epoch = check_epoch(epoch)
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -203,20 +201,14 @@ class ModelNet(Dataset):
         cls, path = self.samples[index]
         pair = self._pair(index)
         partial, complete = pair["partial"], pair["complete"]
-        if self.transform is not None:
-            t_rng = np.random.default_rng(
-                [self.seed, _SPLITS.index(self.split), index, self.epoch, 0x7A]
-            )
-            sample = self.transform({"partial": partial, "complete": complete}, t_rng)
-            partial, complete = sample["partial"], sample["complete"]
-        item = {
-            "partial": torch.from_numpy(np.ascontiguousarray(partial, dtype=np.float32)),
-            "complete": torch.from_numpy(np.ascontiguousarray(complete, dtype=np.float32)),
-            "category": cls,
-            "label": self.classes.index(cls),
-            "id": path.stem,
-            "view": int(pair.get("view", 0)),
-        }
-        if "depth" in pair:
-            item["depth"] = torch.from_numpy(np.ascontiguousarray(pair["depth"], dtype=np.float32))
-        return item
+        return completion_item(
+            partial,
+            complete,
+            category=cls,
+            label=self.classes.index(cls),
+            id=path.stem,
+            view=int(pair.get("view", 0)),
+            transform=self.transform,
+            transform_seed=[self.seed, _SPLITS.index(self.split), index, self.epoch, 0x7A],
+            depth=pair.get("depth"),
+        )

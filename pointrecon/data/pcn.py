@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 from torch.utils.data import Dataset
 
+from pointrecon.data.item import check_epoch, completion_item
 from pointrecon.errors import DataError
 
 #: The 8 PCN categories: ShapeNet synset id -> name. Labels follow the sorted synset order.
@@ -221,9 +221,7 @@ class PCN(Dataset):
     # ---------------------------------------------------------------- access
     def set_epoch(self, epoch: int) -> None:
         """Select the epoch whose random view choice training items use."""
-        if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or epoch < 0:
-            raise ValueError(f"epoch: expected a non-negative int, got {epoch!r}")
-        self.epoch = int(epoch)
+        self.epoch = check_epoch(epoch)
 
     @property
     def categories(self) -> list[str]:
@@ -256,18 +254,13 @@ class PCN(Dataset):
 
             complete, norm = normalize(complete)
             partial = norm.apply(partial)
-        if self.transform is not None:
-            t_rng = np.random.default_rng(
-                [self.seed, SPLITS.index(self.split), index, self.epoch, 0x7A]
-            )
-            sample = self.transform({"partial": partial, "complete": complete}, t_rng)
-            partial, complete = sample["partial"], sample["complete"]
-        item = {
-            "partial": torch.from_numpy(np.ascontiguousarray(partial, dtype=np.float32)),
-            "complete": torch.from_numpy(np.ascontiguousarray(complete, dtype=np.float32)),
-            "category": self.synset_names[synset],
-            "label": self.classes.index(synset),
-            "id": f"{synset}-{model}",
-            "view": int(partial_path.stem),
-        }
-        return item
+        return completion_item(
+            partial,
+            complete,
+            category=self.synset_names[synset],
+            label=self.classes.index(synset),
+            id=f"{synset}-{model}",
+            view=int(partial_path.stem),
+            transform=self.transform,
+            transform_seed=[self.seed, SPLITS.index(self.split), index, self.epoch, 0x7A],
+        )

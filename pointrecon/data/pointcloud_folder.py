@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 from torch.utils.data import Dataset
 
+from pointrecon.data.item import check_epoch, completion_item
 from pointrecon.errors import DataError
 
 
@@ -148,9 +148,7 @@ class PointCloudFolder(Dataset):
 
     def set_epoch(self, epoch: int) -> None:
         """Select the epoch that seeds the augmentation (``transform``)."""
-        if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or epoch < 0:
-            raise ValueError(f"epoch: expected a non-negative int, got {epoch!r}")
-        self.epoch = int(epoch)
+        self.epoch = check_epoch(epoch)
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -190,16 +188,13 @@ class PointCloudFolder(Dataset):
 
             complete, norm = normalize(complete)
             partial = norm.apply(partial)
-        if self.transform is not None:
-            t_rng = np.random.default_rng([self.seed, 0, index, self.epoch, 0x7A])
-            sample = self.transform({"partial": partial, "complete": complete}, t_rng)
-            partial, complete = sample["partial"], sample["complete"]
-        item = {
-            "partial": torch.from_numpy(np.ascontiguousarray(partial, dtype=np.float32)),
-            "complete": torch.from_numpy(np.ascontiguousarray(complete, dtype=np.float32)),
-            "category": category,
-            "label": self.categories.index(category),
-            "id": sample_id,
-            "view": view,
-        }
-        return item
+        return completion_item(
+            partial,
+            complete,
+            category=category,
+            label=self.categories.index(category),
+            id=sample_id,
+            view=view,
+            transform=self.transform,
+            transform_seed=[self.seed, 0, index, self.epoch, 0x7A],
+        )

@@ -38,6 +38,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from pointrecon.data.item import check_epoch, completion_item
 from pointrecon.errors import DataError
 
 #: The 55 ShapeNetCore.v2 synsets of ShapeNet-55 -> category name (labels: sorted synset order).
@@ -278,9 +279,7 @@ class ShapeNet55(Dataset):
     # ---------------------------------------------------------------- access
     def set_epoch(self, epoch: int) -> None:
         """Select the epoch whose random crops training items use."""
-        if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or epoch < 0:
-            raise ValueError(f"epoch: expected a non-negative int, got {epoch!r}")
-        self.epoch = int(epoch)
+        self.epoch = check_epoch(epoch)
 
     @property
     def is_fixed(self) -> bool:
@@ -346,29 +345,20 @@ class ShapeNet55(Dataset):
         sample_id = f"{taxonomy}-{model}"
         if self.is_fixed:
             sample_id += f"__{difficulty}_v{view}"
-        if self.transform is not None:
-            t_rng = np.random.default_rng(
-                [
-                    self.seed,
-                    ("train", "val", "test", "test_novel").index(self.split),
-                    index,
-                    self.epoch,
-                    0x7A,
-                ]
-            )
-            sample = self.transform({"partial": partial, "complete": complete}, t_rng)
-            partial, complete = sample["partial"], sample["complete"]
-        item = {
-            "partial": torch.from_numpy(np.ascontiguousarray(partial, dtype=np.float32)),
-            "complete": torch.from_numpy(np.ascontiguousarray(complete, dtype=np.float32)),
-            "category": SHAPENET55_SYNSETS[taxonomy],
-            "label": self.classes.index(taxonomy),
-            "id": sample_id,
-            "view": int(view),
-            "difficulty": difficulty,
-            "viewpoint": torch.from_numpy(np.asarray(viewpoint, dtype=np.float32).copy()),
-            "num_removed": num_crop,
-        }
+        split_code = ("train", "val", "test", "test_novel").index(self.split)
+        item = completion_item(
+            partial,
+            complete,
+            category=SHAPENET55_SYNSETS[taxonomy],
+            label=self.classes.index(taxonomy),
+            id=sample_id,
+            view=int(view),
+            transform=self.transform,
+            transform_seed=[self.seed, split_code, index, self.epoch, 0x7A],
+        )
+        item["difficulty"] = difficulty
+        item["viewpoint"] = torch.from_numpy(np.asarray(viewpoint, dtype=np.float32).copy())
+        item["num_removed"] = num_crop
         return item
 
 

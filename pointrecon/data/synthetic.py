@@ -7,11 +7,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-import torch
 from torch.utils.data import Dataset
 
 from pointrecon.data.cache import SampleCache
 from pointrecon.data.folds import SPLITS, kfold_indices
+from pointrecon.data.item import check_epoch, completion_item
 from pointrecon.data.pairs import make_completion_pair
 from pointrecon.data.shapes import CATEGORIES, category_label, make_shape
 
@@ -152,7 +152,7 @@ class SyntheticCompletion(Dataset):
 
     def set_epoch(self, epoch: int) -> None:
         """Re-seed the augmentation for ``epoch`` (call before creating the epoch's iterator)."""
-        self.epoch = int(epoch)
+        self.epoch = check_epoch(epoch)
 
     def shape_key(self, index: int) -> tuple[str, int, int]:
         """``(category, shape seed, view)`` of item ``index``."""
@@ -200,23 +200,17 @@ class SyntheticCompletion(Dataset):
         category, _, view = self.shape_key(index)
         index %= len(self)
         arrays = self.load(index)
-        sample: dict[str, Any] = {"partial": arrays["partial"], "complete": arrays["complete"]}
-        if self.transform is not None:
-            rng = np.random.default_rng(
-                [self.seed, _SPLIT_CODE[self.split], index, self.epoch, 0x7A]
-            )
-            sample = self.transform(sample, rng)
-        item: dict[str, Any] = {
-            "partial": torch.as_tensor(np.ascontiguousarray(sample["partial"], dtype=np.float32)),
-            "complete": torch.as_tensor(np.ascontiguousarray(sample["complete"], dtype=np.float32)),
-            "category": category,
-            "label": category_label(category),
-            "id": self.item_id(index),
-            "view": view,
-        }
-        if self.return_depth:
-            item["depth"] = torch.as_tensor(np.asarray(arrays["depth"], dtype=np.float32))
-        return item
+        return completion_item(
+            arrays["partial"],
+            arrays["complete"],
+            category=category,
+            label=category_label(category),
+            id=self.item_id(index),
+            view=view,
+            transform=self.transform,
+            transform_seed=[self.seed, _SPLIT_CODE[self.split], index, self.epoch, 0x7A],
+            depth=arrays["depth"] if self.return_depth else None,
+        )
 
     def __repr__(self) -> str:
         return (
