@@ -30,6 +30,7 @@ import numpy as np
 from torch.utils.data import Dataset
 
 from pointrecon.data.item import check_epoch, completion_item
+from pointrecon.data.resample import resample_points
 from pointrecon.errors import DataError
 
 #: The 8 PCN categories: ShapeNet synset id -> name. Labels follow the sorted synset order.
@@ -46,12 +47,6 @@ PCN_SYNSETS: dict[str, str] = {
 
 SPLITS = ("train", "val", "test")
 _VIEW_RE = re.compile(r"^(\d{2})\.pcd$", re.IGNORECASE)
-
-
-def _resample(points: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
-    from pointrecon.data import resample_points  # late import: pointrecon.data imports this file
-
-    return resample_points(points, size, rng)
 
 
 class PCN(Dataset):
@@ -245,10 +240,10 @@ class PCN(Dataset):
         rng = self._rng(index)
         k = int(rng.integers(len(views))) if self.split == "train" else 0
         partial_path = views[k]
-        partial = _resample(read_points(partial_path), self.n_partial, rng)
+        partial = resample_points(read_points(partial_path), self.n_partial, rng)
         complete = read_points(complete_path)
         if len(complete) != self.n_complete:
-            complete = _resample(complete, self.n_complete, rng)
+            complete = resample_points(complete, self.n_complete, rng)
         if self.normalize:
             from pointrecon.io import normalize
 

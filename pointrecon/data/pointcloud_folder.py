@@ -25,6 +25,7 @@ import numpy as np
 from torch.utils.data import Dataset
 
 from pointrecon.data.item import check_epoch, completion_item
+from pointrecon.data.resample import resample_points
 from pointrecon.errors import DataError
 
 
@@ -169,7 +170,6 @@ class PointCloudFolder(Dataset):
         return sample_surface(read_mesh(path), self.n_complete, seed=seed)
 
     def __getitem__(self, index: int) -> dict[str, Any]:
-        from pointrecon.data import resample_points
         from pointrecon.io import read_points
 
         if not -len(self) <= index < len(self):

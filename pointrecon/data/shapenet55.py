@@ -39,6 +39,7 @@ import torch
 from torch.utils.data import Dataset
 
 from pointrecon.data.item import check_epoch, completion_item
+from pointrecon.data.resample import resample_points
 from pointrecon.errors import DataError
 
 #: The 55 ShapeNetCore.v2 synsets of ShapeNet-55 -> category name (labels: sorted synset order).
@@ -301,8 +302,6 @@ class ShapeNet55(Dataset):
         _, _, path = self.files[model_index]
         points = read_points(path)  # hardened .npy reader: shape, dtype, finiteness, size
         if len(points) != self.n_complete:
-            from pointrecon.data import resample_points
-
             points = resample_points(points, self.n_complete, np.random.default_rng(model_index))
         try:
             return pc_norm(points)
@@ -339,8 +338,6 @@ class ShapeNet55(Dataset):
         else:
             partial = kept[rng.permutation(len(kept))[: self.n_partial]]
         if len(partial) < self.n_partial:
-            from pointrecon.data import resample_points
-
             partial = resample_points(partial, self.n_partial, rng)
         sample_id = f"{taxonomy}-{model}"
         if self.is_fixed:
