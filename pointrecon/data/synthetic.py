@@ -15,7 +15,7 @@ from pointrecon.data.item import check_epoch, completion_item
 from pointrecon.data.pairs import make_completion_pair
 from pointrecon.data.shapes import CATEGORIES, category_label, make_shape
 
-GENERATOR_VERSION = 1  # bump when shapes or scans change, so old caches are not reused
+GENERATOR_VERSION = 3  # bump when shapes or scans change, so old caches are not reused
 _SPLIT_CODE = {"train": 0, "val": 1, "test": 2}
 
 
@@ -26,6 +26,34 @@ def shape_seed(split: str, shape_index: int, seed: int) -> int:
     from disjoint residues mod 3, so they never share a shape (for shape_index < 2**32 / 3).
     """
     return 3 * int(shape_index) + _SPLIT_CODE[split] + 3 * 2**32 * int(seed)
+
+
+def _setting(name: str, value: Any, kind: type, low: float) -> Any:
+    """A scan setting: one value, or a ``[low, high]`` range drawn per item (see :func:`_draw`)."""
+    if isinstance(value, (list, tuple)) or (
+        hasattr(value, "__len__") and not isinstance(value, str)
+    ):
+        vals = list(value)
+        if len(vals) != 2 or not all(isinstance(v, (int, float, np.number)) for v in vals):
+            raise ValueError(f"{name} must be a number or a [low, high] range, got {value!r}")
+        lo, hi = kind(vals[0]), kind(vals[1])
+        if not low <= lo <= hi:
+            raise ValueError(f"{name} range must satisfy {low} <= low <= high, got {value!r}")
+        return [lo, hi]
+    v = kind(value)
+    if not v >= low:
+        raise ValueError(f"{name} must be >= {low}, got {value!r}")
+    return v
+
+
+def _draw(value: Any, rng: np.random.Generator) -> Any:
+    """``value`` itself, or a draw from a ``[low, high]`` range (integers inclusive)."""
+    if not isinstance(value, list):
+        return value
+    lo, hi = value
+    if isinstance(lo, int):
+        return int(rng.integers(lo, hi + 1))
+    return float(rng.uniform(lo, hi))
 
 
 class SyntheticCompletion(Dataset):
@@ -56,7 +84,10 @@ class SyntheticCompletion(Dataset):
             generator is seeded by (seed, split, index, epoch), see :meth:`set_epoch`.
         views_per_shape: distinct scans per shape.
         num_views, noise_std, dropout, width, height, fov_deg, distance, elevation_deg: the scan
-            (see :func:`~pointrecon.data.make_completion_pair`).
+            (see :func:`~pointrecon.data.make_completion_pair`). ``num_views``, ``noise_std``,
+            ``dropout`` and ``distance`` (which sets the scan's resolution on the object) may be
+            ``[low, high]`` ranges: each item then draws its own value, seeded by its shape seed
+            and view.
         fold, num_folds: k-fold cross-validation (see above).
         pool_size: shapes in the k-fold pool (default: this data set's shape count).
 
@@ -78,13 +109,13 @@ class SyntheticCompletion(Dataset):
         return_depth: bool = False,
         transform: Callable[[dict, np.random.Generator], dict] | None = None,
         views_per_shape: int = 1,
-        num_views: int = 1,
-        noise_std: float = 0.0,
-        dropout: float = 0.0,
+        num_views: int | Sequence[int] = 1,
+        noise_std: float | Sequence[float] = 0.0,
+        dropout: float | Sequence[float] = 0.0,
         width: int = 160,
         height: int = 120,
         fov_deg: float = 65.0,
-        distance: float = 2.5,
+        distance: float | Sequence[float] = 2.5,
         elevation_deg: Sequence[float] = (-90.0, 90.0),
         fold: int | None = None,
         num_folds: int | None = None,
@@ -115,13 +146,13 @@ class SyntheticCompletion(Dataset):
         self.scan_kwargs: dict[str, Any] = dict(
             n_partial=int(n_partial),
             n_complete=int(n_complete),
-            num_views=int(num_views),
-            noise_std=float(noise_std),
-            dropout=float(dropout),
+            num_views=_setting("num_views", num_views, int, 1),
+            noise_std=_setting("noise_std", noise_std, float, 0.0),
+            dropout=_setting("dropout", dropout, float, 0.0),
             width=int(width),
             height=int(height),
             fov_deg=float(fov_deg),
-            distance=float(distance),
+            distance=_setting("distance", distance, float, 1e-6),
             elevation_deg=tuple(float(e) for e in elevation_deg),
         )
         # which (split, shape index) pairs this data set covers
@@ -171,12 +202,14 @@ class SyntheticCompletion(Dataset):
     def generate(self, index: int) -> dict[str, np.ndarray]:
         """Generate the arrays of item ``index`` (no cache, no transform)."""
         category, sseed, view = self.shape_key(index)
+        rng = np.random.default_rng([sseed, view, 0x5C])
+        scan = {k: _draw(v, rng) for k, v in self.scan_kwargs.items()}
         pair = make_completion_pair(
             make_shape(category, sseed),
             seed=sseed,
             view=view,
             return_depth=self.return_depth,
-            **self.scan_kwargs,
+            **scan,
         )
         arrays = {k: pair[k] for k in ("partial", "complete")}
         arrays["norm_center"] = np.asarray(pair["normalization"].center, dtype=np.float64)

@@ -163,3 +163,34 @@ def test_bad_arguments():
         SyntheticCompletion("train", 4, fold=1)
     with pytest.raises(IndexError, match="out of range"):
         SyntheticCompletion("train", 4)[4]
+
+
+def test_scan_settings_drawn_per_item_from_ranges(monkeypatch):
+    """Ranges are drawn per item, inside their bounds, the same on every call, and varied."""
+    seen = []
+    real = synthetic.make_completion_pair
+
+    def spy(mesh, **kw):
+        seen.append({k: kw[k] for k in ("num_views", "noise_std", "dropout", "distance")})
+        return real(mesh, **kw)
+
+    monkeypatch.setattr(synthetic, "make_completion_pair", spy)
+    ds = SyntheticCompletion(
+        "train", 6, n_partial=64, n_complete=128, num_views=[1, 3], noise_std=[0.0, 0.01],
+        dropout=[0.0, 0.2], distance=[2.0, 3.0],
+    )  # fmt: skip
+    for i in range(6):
+        ds.generate(i)
+    first = list(seen)
+    for i in range(6):
+        ds.generate(i)
+    assert seen[6:] == first
+    for s in first:
+        assert s["num_views"] in (1, 2, 3) and isinstance(s["num_views"], int)
+        assert 0.0 <= s["noise_std"] <= 0.01 and 0.0 <= s["dropout"] <= 0.2
+        assert 2.0 <= s["distance"] <= 3.0
+    assert len({s["noise_std"] for s in first}) == 6
+    with pytest.raises(ValueError, match="noise_std"):
+        SyntheticCompletion("train", 2, noise_std=[0.1, 0.0])
+    with pytest.raises(ValueError, match="num_views"):
+        SyntheticCompletion("train", 2, num_views=[1, 2, 3])

@@ -123,3 +123,31 @@ def test_errors():
         RandomScale()(_pair(), 3)
     with pytest.raises(TypeError, match=r"transforms\[0\] must be callable"):
         Compose([3])
+
+
+def test_partial_frame_is_fitted_on_the_partial_and_applied_to_both():
+    from pointrecon.data.transforms import PartialFrame
+    from pointrecon.io import normalize
+
+    rng = np.random.default_rng(0)
+    complete = rng.normal(size=(500, 3)).astype(np.float32) * [3.0, 1.0, 2.0] + [5.0, -2.0, 1.0]
+    partial = complete[complete[:, 0] > 5.0]  # one side of the shape
+    out = PartialFrame()({"partial": partial, "complete": complete, "id": "x"}, rng)
+    p, c = out["partial"], out["complete"]
+    # the partial's bounding box is centred at the origin, its farthest point at radius 1
+    np.testing.assert_allclose((p.min(0) + p.max(0)) / 2, 0.0, atol=1e-6)
+    np.testing.assert_allclose(np.linalg.norm(p, axis=1).max(), 1.0, rtol=1e-6)
+    # the same similarity transform maps the complete cloud (reference: io.normalize on the partial)
+    _, norm = normalize(partial)
+    np.testing.assert_allclose(c, norm.apply(complete), rtol=1e-5, atol=1e-5)
+    assert out["id"] == "x"
+    # the complete cloud is not fitted: it extends beyond radius 1
+    assert np.linalg.norm(c, axis=1).max() > 1.2
+
+
+def test_partial_frame_refuses_a_degenerate_partial():
+    from pointrecon.data.transforms import PartialFrame
+
+    same = np.ones((10, 3), dtype=np.float32)
+    with pytest.raises(ValueError, match="coincide"):
+        PartialFrame()({"partial": same, "complete": same}, np.random.default_rng(0))

@@ -21,6 +21,7 @@ import trimesh
 
 from pointrecon.data.shapes.furniture import chair, shelf, sofa, table
 from pointrecon.data.shapes.household import bottle, lamp, mug, vase
+from pointrecon.data.shapes.organic import assembly, blob, creature, frame, rock, superquadric
 from pointrecon.data.shapes.parts import ShapeBuilder, interior_mask
 from pointrecon.data.shapes.vehicles import airplane, car
 
@@ -35,10 +36,20 @@ _BUILDERS: dict[str, Callable[[np.random.Generator], ShapeBuilder]] = {
     "sofa": sofa,
     "table": table,
     "vase": vase,
+    # beyond man-made categories: organic, articulated, random assemblies, thin structures
+    "blob": blob,
+    "rock": rock,
+    "superquadric": superquadric,
+    "creature": creature,
+    "assembly": assembly,
+    "frame": frame,
 }
 
 CATEGORIES: tuple[str, ...] = tuple(_BUILDERS)
 """The procedural categories; a shape's integer label is its index here."""
+
+OBJECT_CATEGORIES: tuple[str, ...] = CATEGORIES[:10]
+"""The man-made object categories (airplane ... vase), without the generic shape families."""
 
 
 def category_label(category: str) -> int:
