@@ -2,23 +2,35 @@
 folding, coarse-to-fine), refiners (RNN over ordered point sequences, identity) and the
 reconstructors composing them."""
 
+from pointrecon.models.completion import CompletionNet
 from pointrecon.models.decoders import CoarseToFine, FCDecoder, FoldingDecoder
-from pointrecon.models.encoders import DGCNN, ImageCNN, PointNet, PointNet2, SetAbstraction, TNet
+from pointrecon.models.encoders import (
+    DGCNN,
+    ImageCNN,
+    LocalPointNet,
+    PointNet,
+    PointNet2,
+    SetAbstraction,
+    TNet,
+)
 from pointrecon.models.multi_view import MultiViewReconstructor
 from pointrecon.models.outputs import DecoderOutput, EncoderOutput, ReconOutput
 from pointrecon.models.reconstructor import Reconstructor
-from pointrecon.models.refiners import IdentityRefiner, SequenceRefiner
+from pointrecon.models.refiners import IdentityRefiner, LocalSequenceRefiner, SequenceRefiner
 from pointrecon.models.single_view import SingleViewReconstructor
 
 __all__ = [
     "DGCNN",
     "CoarseToFine",
+    "CompletionNet",
     "DecoderOutput",
     "EncoderOutput",
     "FCDecoder",
     "FoldingDecoder",
     "IdentityRefiner",
+    "LocalSequenceRefiner",
     "ImageCNN",
+    "LocalPointNet",
     "MultiViewReconstructor",
     "PointNet",
     "PointNet2",

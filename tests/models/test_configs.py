@@ -16,6 +16,9 @@ from pointrecon.utils.instantiate import instantiate
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
 MODELS = sorted(p.stem for p in (CONF / "model").glob("*.yaml"))
+# models built by Reconstructor and its image variants (encoder -> decoder -> refiner);
+# "completion" is a CompletionNet, tested on its own below
+COMPOSED = [m for m in MODELS if m != "completion"]
 REQUIRED = {
     "pcn",
     "pointnet_gru",
@@ -36,7 +39,7 @@ def test_required_models_exist():
     assert REQUIRED <= set(MODELS)
 
 
-@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("name", COMPOSED)
 def test_named_model_instantiates_at_full_size(name):
     model = instantiate(_compose([f"+model={name}"]).model)
     kind = SingleViewReconstructor if name == "psgn_depth" else Reconstructor
@@ -49,7 +52,7 @@ def test_named_model_instantiates_at_full_size(name):
         assert model.decoder.num_points == 16384
 
 
-@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("name", COMPOSED)
 def test_small_named_model_shapes_and_gradients(name, small, check_grads, chamfer):
     cfg = small(_compose([f"+model={name}"]).model)
     torch.manual_seed(0)
@@ -70,6 +73,29 @@ def test_small_named_model_shapes_and_gradients(name, small, check_grads, chamfe
     loss = loss + sum(chamfer(s, target).sum() for s in out.steps)
     loss.backward()
     check_grads(model)
+
+
+def test_completion_model_full_size_and_small_version_trains(check_grads, chamfer):
+    from pointrecon.models import CompletionNet
+
+    model = instantiate(_compose(["+model=completion"]).model)
+    assert isinstance(model, CompletionNet)
+    assert model.num_output_points(2048) == 16384
+    assert model.steps == 2 and all(r.recurrent for r in model.refiners)
+    cfg = _compose(
+        ["+model=completion", "model.seeds_fc=8", "model.seeds_partial=8", "model.hidden=8",
+         "model.encoder.out_channels=16", "model.encoder.point_channels=8",
+         "model.encoder.hidden=8", "model.feat_channels=8", "model.up_factors=[2,2]"]
+    ).model  # fmt: skip
+    torch.manual_seed(0)
+    small = instantiate(cfg)
+    out = small(torch.rand(2, 48, 3) - 0.5)
+    assert out.fine.shape == (2, 48 + 16 * 4, 3)
+    target = torch.rand(2, 40, 3)
+    (
+        chamfer(out.coarse, target).sum() + sum(chamfer(s, target).sum() for s in out.steps)
+    ).backward()
+    check_grads(small)
 
 
 def test_order_group_and_refiner_swap():

@@ -1,0 +1,145 @@
+"""A partial-preserving, locally conditioned completion model: seeds, then recurrent refinement
+steps that move and split points while looking at the observed scan.
+
+Shapes:
+    partial (B, N, 3) -> ReconOutput(coarse (B, S_fc, 3), fine (B, N + S r_1 ... r_L, 3),
+    steps [(B, S, 3), (B, S r_1, 3), ..., fine])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor, nn
+
+from pointrecon.models import _ops
+from pointrecon.models._layers import SharedMLP, check_points
+from pointrecon.models.outputs import ReconOutput
+from pointrecon.models.refiners.local_sequence import LocalSequenceRefiner
+
+
+class CompletionNet(nn.Module):
+    """Complete a partial scan into a dense cloud that contains the scan itself.
+
+    1. ``code, F = encoder(P)``: a global code and per-point features of the partial P.
+    2. Seeds: ``seeds_fc`` points decoded from the code (for what was not seen) united with
+       ``seeds_partial`` farthest-point samples of P (what was seen).
+    3. One :class:`LocalSequenceRefiner` step per entry of ``up_factors``: each moves the points
+       with a GRU/LSTM over their space-filling-curve order, conditioned on the nearest partial
+       points and their features, and splits every point into ``r`` children.
+       The first ``steps`` steps are recurrent; the rest (all of them with ``steps=0``, the
+       refiner-free ablation) split with a point MLP only.
+    4. Output: ``fine = [P, last children]`` when ``keep_partial`` (the observed points are part
+       of the result, exactly), else the last children.
+
+    With N = 2048 partial points, 256 + 256 seeds and ``up_factors=[4, 7]`` the output has
+    2048 + 512 * 28 = 16384 points.
+
+    Args:
+        encoder: forward(points, lengths) -> EncoderOutput with ``point_feats``; has
+            ``out_channels`` and ``point_channels``.
+        seeds_fc, seeds_partial: seed counts decoded from the code / sampled from the partial.
+        up_factors: children per point at each step.
+        steps: how many of the steps are recurrent and locally conditioned (from the first).
+        hidden, window, order, cell, local_k, feat_channels: see :class:`LocalSequenceRefiner`.
+        move_scales, split_scales: per-step bounds of the moves and of the child offsets.
+        keep_partial: put the observed points in the output.
+        normalize_input: present the partial to the network in the frame fitted on it (centre
+            of its bounding box at the origin, farthest point at radius 1) and map the output
+            back, so the model sees one frame whatever frame the data comes in.
+    """
+
+    def __init__(
+        self,
+        encoder: nn.Module,
+        seeds_fc: int = 256,
+        seeds_partial: int = 256,
+        up_factors: Sequence[int] = (4, 7),
+        steps: int = 2,
+        hidden: int = 64,
+        window: int = 64,
+        order: str = "morton",
+        cell: str = "gru",
+        local_k: int = 8,
+        feat_channels: int = 64,
+        move_scales: Sequence[float] = (0.1, 0.05),
+        split_scales: Sequence[float] = (0.1, 0.04),
+        keep_partial: bool = True,
+        normalize_input: bool = True,
+    ) -> None:
+        super().__init__()
+        ups = [int(u) for u in up_factors]
+        if not ups or min(ups) < 1:
+            raise ValueError(f"up_factors must list positive ints, got {list(up_factors)}")
+        if len(move_scales) != len(ups) or len(split_scales) != len(ups):
+            raise ValueError(
+                f"move_scales ({len(move_scales)}) and split_scales ({len(split_scales)}) need "
+                f"one entry per up factor ({len(ups)})"
+            )
+        if not isinstance(steps, int) or not 0 <= steps <= len(ups):
+            raise ValueError(f"steps must be an int in [0, {len(ups)}], got {steps!r}")
+        if seeds_fc < 1 or seeds_partial < 0:
+            raise ValueError(
+                f"need seeds_fc >= 1, seeds_partial >= 0, got {seeds_fc}, {seeds_partial}"
+            )
+        self.encoder = encoder
+        self.seeds_fc, self.seeds_partial = int(seeds_fc), int(seeds_partial)
+        self.steps, self.keep_partial = steps, bool(keep_partial)
+        self.normalize_input = bool(normalize_input)
+        code_c = int(encoder.out_channels)
+        point_c = int(encoder.point_channels)
+        self.seed_mlp = SharedMLP([code_c, 512, 3 * self.seeds_fc], norm="none", last_act=False)
+        self.refiners = nn.ModuleList(
+            LocalSequenceRefiner(
+                code_c, point_c, hidden=hidden, up_factor=u, scale=float(ms),
+                split_scale=float(ss), window=window, order=order, cell=cell, local_k=local_k,
+                feat_channels=feat_channels, recurrent=i < steps,
+            )
+            for i, (u, ms, ss) in enumerate(zip(ups, move_scales, split_scales))
+        )  # fmt: skip
+
+    def num_output_points(self, num_partial: int) -> int:
+        """Points in ``fine`` for a partial of ``num_partial`` points."""
+        n = self.seeds_fc + min(self.seeds_partial, num_partial)
+        for r in self.refiners:
+            n *= r.up_factor
+        return n + (num_partial if self.keep_partial else 0)
+
+    def forward(
+        self,
+        partial: Tensor | None = None,
+        lengths: Tensor | None = None,
+        images: Tensor | None = None,
+    ) -> ReconOutput:
+        """``images`` is ignored (point model)."""
+        if partial is None:
+            raise ValueError("partial must be a (B, N, 3) tensor for a point model, got None")
+        check_points(partial, lengths, "partial")
+        B, N, _ = partial.shape
+        observed = partial
+        if self.normalize_input:
+            with torch.no_grad():
+                lo, hi = partial.amin(dim=1, keepdim=True), partial.amax(dim=1, keepdim=True)
+                center = (lo + hi) / 2
+                scale = (partial - center).norm(dim=-1).amax(dim=1)[:, None, None].clamp_min(1e-8)
+            partial = (partial - center) / scale
+        enc = self.encoder(partial, lengths)
+        code, feats = enc.code, enc.point_feats
+        coarse = self.seed_mlp(code).reshape(B, self.seeds_fc, 3)
+        points = coarse
+        if self.seeds_partial:
+            idx = _ops.fps(partial, min(self.seeds_partial, N))
+            points = torch.cat([coarse, _ops.gather_points(partial, idx)], dim=1)
+        outputs: list[Tensor] = []
+        parent = None
+        for refiner in self.refiners:
+            moved, points, parent = refiner(points, partial, feats, code, parent)
+            outputs.append(moved)
+        outputs.append(points)
+        if self.normalize_input:
+            coarse = coarse * scale + center
+            outputs = [p * scale + center for p in outputs]
+        if self.keep_partial:  # the observed points themselves, not a round trip of them
+            outputs[-1] = torch.cat([observed, outputs[-1]], dim=1)
+        return ReconOutput(coarse, outputs[-1], outputs)
