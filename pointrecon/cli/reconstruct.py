@@ -1,4 +1,6 @@
-"""``pointrecon reconstruct ckpt=... input=scan.ply output=out.ply [mesh=true]``.
+"""``pointrecon reconstruct input=scan.ply output=out.ply [ckpt=...] [mesh=true]``.
+
+Without ``ckpt`` the model shipped in the package completes the scan.
 
 Reads any point or mesh file pointrecon.io reads, normalises the scan with its own transform
 (bounding-box centre, farthest point at radius 1), completes it with the checkpoint's model,
@@ -10,37 +12,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import hydra
-import numpy as np
-import torch
 from omegaconf import DictConfig
 
 from pointrecon.cli._errors import reports_errors
 from pointrecon.cli._paths import conf_dir
 from pointrecon.errors import ConfigError
+from pointrecon.train.inference import complete_points
 from pointrecon.utils.instantiate import check_targets
 
-
-def complete_points(
-    model: torch.nn.Module, points: np.ndarray, num_input_points: int, seed: int = 0
-) -> np.ndarray:
-    """Complete one scan in its own frame: normalise, resample, predict, invert.
-
-    Shapes:
-        points (N, 3) -> (M, 3) float32.
-    """
-    from pointrecon.data import resample_points
-    from pointrecon.io import normalize
-
-    pts = np.asarray(points, dtype=np.float32)
-    if pts.ndim != 2 or pts.shape[1] != 3 or len(pts) == 0:
-        raise ValueError(f"points must have shape (N, 3) with N >= 1, got {pts.shape}")
-    normed, norm = normalize(pts)
-    sel = resample_points(normed, int(num_input_points), np.random.default_rng(seed))
-    device = next(model.parameters()).device
-    with torch.no_grad():
-        out = model(partial=torch.from_numpy(np.ascontiguousarray(sel))[None].to(device))
-    pred = out.fine[0].float().cpu().numpy()
-    return np.asarray(norm.invert(pred), dtype=np.float32)
+__all__ = ["complete_points", "run_reconstruct"]
 
 
 def run_reconstruct(cfg: DictConfig) -> dict[str, Path]:
@@ -63,7 +43,7 @@ def run_reconstruct(cfg: DictConfig) -> dict[str, Path]:
     if n_in is None:
         n_in = (train_cfg.get("data", {}) or {}).get("train", {}).get("n_partial", 2048)
     points = read_points(str(cfg.input), nan_policy=str(cfg.nan_policy))
-    pred = complete_points(model, points, int(n_in), int(cfg.seed))
+    pred = complete_points(model, points, int(n_in), int(cfg.seed), source=str(cfg.input))
     write_points(out_path, pred)
     paths = {"points": out_path}
     print(f"completed {len(points)} input points -> {len(pred)} points: {out_path.resolve()}")

@@ -8,14 +8,34 @@ from collections.abc import Iterable
 import torch
 
 from pointrecon.metrics import chamfer_l1, chamfer_l2, emd, emd_exact, f_score
+from pointrecon.ops import knn
 
 #: metric key -> (column title, lower is better)
 METRICS: dict[str, tuple[str, bool]] = {
     "cd_l1": ("CD-L1 (x1e3)", True),
     "cd_l2": ("CD-L2 (x1e3)", True),
+    "cd_acc": ("accuracy: pred->gt (x1e3)", True),
+    "cd_comp": ("completeness: gt->pred (x1e3)", True),
     "fscore": ("F@1%", False),
     "emd": ("EMD (x1e3)", True),
 }
+
+
+def chamfer_terms(
+    pred: torch.Tensor, gt: torch.Tensor, gt_lengths: torch.Tensor | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(accuracy, completeness) per sample: mean over p of d(p, G), mean over g of d(g, P).
+
+    Shapes:
+        pred (B, M, 3), gt (B, N, 3), gt_lengths (B,) -> two (B,) tensors.
+    """
+    d_pg = knn(pred, gt, 1, y_lengths=gt_lengths).dists[..., 0].clamp_min(0).sqrt()
+    d_gp = knn(gt, pred, 1, x_lengths=gt_lengths).dists[..., 0].clamp_min(0).sqrt()
+    if gt_lengths is None:
+        return d_pg.mean(dim=1), d_gp.mean(dim=1)
+    valid = torch.arange(gt.shape[1], device=gt.device)[None] < gt_lengths[:, None]
+    comp = torch.where(valid, d_gp, torch.zeros_like(d_gp)).sum(1) / gt_lengths.clamp_min(1)
+    return d_pg.mean(dim=1), comp
 
 
 @torch.no_grad()
@@ -28,7 +48,9 @@ def batch_metrics(
     with_emd: bool = False,
     emd_exact_max: int = 512,
 ) -> dict[str, list[float]]:
-    """Per-sample metrics: CD-L1 and CD-L2 x1e3, F-score@tau, optionally EMD x1e3.
+    """Per-sample metrics: CD-L1 and CD-L2 x1e3, the two terms of CD-L1 (accuracy: mean distance
+    from each predicted point to the truth; completeness: from each true point to the
+    prediction; CD-L1 is their mean), F-score@tau, optionally EMD x1e3.
 
     EMD needs equal sizes: ``gt`` is then subsampled (first ``M`` points of a fixed random
     permutation) to the prediction's size; exact (Hungarian) up to ``emd_exact_max`` points.
@@ -38,8 +60,11 @@ def batch_metrics(
     """
     pred = pred.float()
     gt = gt.float()
+    acc, comp = chamfer_terms(pred, gt, gt_lengths)
     out = {
         "cd_l1": (chamfer_l1(pred, gt, gt_lengths=gt_lengths) * 1e3).tolist(),
+        "cd_acc": (acc * 1e3).tolist(),
+        "cd_comp": (comp * 1e3).tolist(),
         "cd_l2": (chamfer_l2(pred, gt, gt_lengths=gt_lengths) * 1e3).tolist(),
         "fscore": f_score(pred, gt, tau, gt_lengths=gt_lengths).fscore.tolist(),
     }

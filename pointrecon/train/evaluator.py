@@ -12,12 +12,12 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from pointrecon.train.baselines import input_baseline, mirror_baseline
+from pointrecon.train.baselines import dense_baseline, input_baseline, mirror_baseline
 from pointrecon.train.evaluation import batch_metrics, summarize
 from pointrecon.train.report import rows_to_csv, write_tables
 from pointrecon.utils.atomic import atomic_path, atomic_write_text
 
-BASELINES = ("input", "mirror")
+BASELINES = ("input", "mirror", "input_dense", "mirror_dense")
 
 
 def _safe_id(sample_id: str) -> str:
@@ -47,7 +47,8 @@ def evaluate_model(
     Writes into ``out_dir``: ``metrics.json/.csv/.md`` (per category, one table per metric with
     the methods side by side), ``per_sample.csv`` (id, category, the model's metrics, then
     ``<baseline>_<metric>``) and ``samples/<id>.npz`` (float32 ``partial``, ``pred``, ``gt``).
-    Baselines are resampled to the model's output size (to ``gt``'s size without a model).
+    Baselines are resampled (``input``, ``mirror``) or densified (``input_dense``,
+    ``mirror_dense``) to the model's output size (to ``gt``'s size without a model).
 
     Returns:
         ``{"tables": {method: summarize(...)}, "paths": {...}}``.
@@ -85,6 +86,11 @@ def evaluate_model(
             preds["input"] = input_baseline(partial.points, partial.lengths, size, gen).to(device)
         if "mirror" in baselines:
             preds["mirror"] = mirror_baseline(partial.points, partial.lengths, size, gen).to(device)
+        for name in ("input_dense", "mirror_dense"):
+            if name in baselines:
+                preds[name] = dense_baseline(
+                    partial.points, partial.lengths, size, gen, mirror=name == "mirror_dense"
+                ).to(device)
         scores = {
             m: batch_metrics(
                 p, gt_pts, gt_len, tau=tau, with_emd=with_emd, emd_exact_max=emd_exact_max

@@ -130,3 +130,44 @@ def test_multistage_loss_counts_each_stage_once():
     assert float(loss(single, gt)) == pytest.approx(1.0)
     with pytest.raises(ValueError, match="coarse_weight"):
         MultiStageLoss(_L1Mean(), coarse_weight=-1)
+
+
+def test_densify_adds_midpoints_to_nearest_neighbours():
+    """Every output row is an input point or the midpoint of an input point and one of its
+    k nearest other points (reference: scipy's kd-tree), each pair once. Here k = 8 gives
+    fewer than 350 distinct pairs, so densify doubles it to 16."""
+    from scipy.spatial import cKDTree
+
+    from pointrecon.train.baselines import densify
+
+    rng = np.random.default_rng(0)
+    pts = torch.from_numpy(rng.random((50, 3)).astype(np.float32))
+    out = densify(pts, 400, torch.Generator().manual_seed(0)).numpy()
+    assert out.shape == (400, 3)
+    assert len(np.unique(out, axis=0)) == 400
+    k = 16
+    _, nn = cKDTree(pts.numpy()).query(pts.numpy(), k + 1)
+    allowed = [pts.numpy()] + [0.5 * (pts.numpy() + pts.numpy()[nn[:, j]]) for j in range(1, k + 1)]
+    d, _ = cKDTree(np.concatenate(allowed)).query(out)
+    assert d.max() < 1e-6
+    # a cloud denser than asked is only subsampled
+    few = densify(pts, 20, torch.Generator().manual_seed(0)).numpy()
+    assert cKDTree(pts.numpy()).query(few)[0].max() == 0
+
+
+def test_dense_baselines_match_the_prediction_size_and_score_better_f():
+    from pointrecon.metrics import f_score
+    from pointrecon.train.baselines import dense_baseline, input_baseline
+
+    g = torch.Generator().manual_seed(0)
+    sphere = torch.randn(1, 20000, 3, generator=g)
+    sphere = sphere / sphere.norm(dim=-1, keepdim=True)
+    partial = sphere[:, :1000][:, sphere[0, :1000, 2] > 0]  # the upper half, about 500 points
+    dense = dense_baseline(partial, None, 4000, g)
+    assert dense.shape == (1, 4000, 3)
+    plain = input_baseline(partial, None, 4000, g)
+    tau = 0.03
+    assert f_score(dense, sphere, tau).fscore > 1.2 * f_score(plain, sphere, tau).fscore
+    mirrored = dense_baseline(partial, None, 4000, g, mirror=True)
+    assert mirrored.shape == (1, 4000, 3)
+    assert torch.isfinite(mirrored).all()

@@ -73,11 +73,16 @@ def test_train_root_instantiates():
 
 def test_eval_and_reconstruct_roots_compose():
     e = compose_config("eval", ["ckpt=some/run"])
-    assert e.split == "test" and list(e.baselines) == ["input", "mirror"]
+    assert e.split == "test"
+    assert list(e.baselines) == ["input", "mirror", "input_dense", "mirror_dense"]
     OmegaConf.to_container(e, resolve=True)
     r = compose_config("reconstruct", ["ckpt=c", "input=a.ply", "output=b.ply"])
     assert (r.input, r.output, r.mesh) == ("a.ply", "b.ply", False)
     OmegaConf.to_container(r, resolve=True)
+    assert compose_config("reconstruct", ["input=a.ply", "output=b.ply"]).ckpt is None
+    m = compose_config("eval_meshes", ["dir=meshes"])
+    assert (m.dir, m.ckpt, m.views, m.n_complete) == ("meshes", None, 3, 16384)
+    OmegaConf.to_container(m, resolve=True)
 
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
