@@ -19,11 +19,20 @@ from pointrecon.cli._paths import conf_dir
 from pointrecon.utils.instantiate import check_targets
 
 
-def load_model(ckpt: str | Path, extra_allowed: list[str], device: str = "cpu"):
-    """(model in eval mode, checkpoint folder, its training config) from a checkpoint path."""
+def load_model(ckpt: str | Path | None, extra_allowed: list[str], device: str = "cpu"):
+    """(model in eval mode, checkpoint folder, its training config) from a checkpoint path.
+
+    ``ckpt`` None (or ``"pretrained"``) names the shipped default model, ``"pretrained:NAME"``
+    the shipped model NAME (see :mod:`pointrecon.pretrained`).
+    """
+    from pointrecon import pretrained
     from pointrecon.train import checkpoint as ckpt_io
     from pointrecon.utils.instantiate import instantiate
 
+    if ckpt is None or str(ckpt) == "pretrained":
+        ckpt = pretrained.path("default")
+    elif str(ckpt).startswith("pretrained:"):
+        ckpt = pretrained.path(str(ckpt).split(":", 1)[1])
     path = ckpt_io.resolve_checkpoint(ckpt, "best")
     train_cfg = ckpt_io.load_config(path, extra_allowed)
     model = instantiate(train_cfg.model, extra_allowed=extra_allowed)
