@@ -33,3 +33,8 @@ class ConfigError(PointreconError, ValueError):
 
 class CheckpointError(PointreconError):
     """A checkpoint that is missing, incomplete, or refused as unsafe."""
+
+
+class OutputError(PointreconError, ValueError):
+    """An output path that is refused: one of the inputs, an existing file without
+    ``overwrite=true``, or a read-only file."""

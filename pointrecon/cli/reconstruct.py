@@ -18,6 +18,7 @@ from pointrecon.cli._errors import reports_errors
 from pointrecon.cli._paths import conf_dir
 from pointrecon.errors import ConfigError
 from pointrecon.utils.instantiate import check_targets
+from pointrecon.utils.outputs import check_output
 
 
 def complete_points(
@@ -57,6 +58,9 @@ def run_reconstruct(cfg: DictConfig) -> dict[str, Path]:
             f"output={cfg.output!s}: unsupported extension {out_path.suffix!r}; expected a point "
             "cloud file such as .ply, .pcd, .xyz or .npy"
         )
+    mesh_path = out_path.with_name(f"{out_path.stem}_mesh.ply")
+    for target in (out_path, mesh_path) if cfg.mesh else (out_path,):
+        check_output(target, [str(cfg.input)], overwrite=bool(cfg.get("overwrite", False)))
     device = resolve_device(cfg.trainer.accelerator)
     model, ckpt, train_cfg = load_model(cfg.ckpt, extra, str(device))
     n_in = cfg.get("num_input_points")
@@ -72,7 +76,7 @@ def run_reconstruct(cfg: DictConfig) -> dict[str, Path]:
         from pointrecon.viz import mesh_from_points
 
         mesh = mesh_from_points(pred, method=str(cfg.mesh_method))
-        paths["mesh"] = out_path.with_name(f"{out_path.stem}_mesh.ply")
+        paths["mesh"] = mesh_path
         write_mesh(paths["mesh"], mesh)
         print(f"mesh ({len(mesh.faces)} faces): {paths['mesh'].resolve()}")
     return paths

@@ -29,7 +29,7 @@ from safetensors.torch import load_model, save_model
 from torch import nn
 
 from pointrecon.errors import CheckpointError, ConfigError
-from pointrecon.utils.atomic import atomic_write_text
+from pointrecon.utils.atomic import atomic_write_text, default_mode
 from pointrecon.utils.instantiate import check_targets
 
 WEIGHTS = "model.safetensors"
@@ -67,12 +67,14 @@ def save_checkpoint(
     final = root / name
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".tmp", dir=root))
     try:
+        os.chmod(tmp, default_mode(is_dir=True))  # mkdtemp makes it owner-only
         save_model(model, str(tmp / WEIGHTS))
         torch.save(state, tmp / STATE)
         if config is not None:
             cfg = config if isinstance(config, DictConfig) else OmegaConf.create(config)
             (tmp / CONFIG).write_text(OmegaConf.to_yaml(cfg, resolve=True), encoding="utf-8")
         for f in tmp.iterdir():
+            os.chmod(f, default_mode())  # some writers (safetensors) make files owner-only
             with open(f, "rb") as fh:
                 os.fsync(fh.fileno())
         if final.exists():
