@@ -38,3 +38,7 @@ class CheckpointError(PointreconError):
 class OutputError(PointreconError, ValueError):
     """An output path that is refused: one of the inputs, an existing file without
     ``overwrite=true``, or a read-only file."""
+
+
+class RunLockedError(PointreconError):
+    """A run folder that another live process is training into."""

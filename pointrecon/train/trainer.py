@@ -24,6 +24,7 @@ from pointrecon.errors import CheckpointError, ConfigError
 from pointrecon.train import checkpoint as ckpt_io
 from pointrecon.train.distributed import barrier, cleanup_distributed, setup_distributed
 from pointrecon.train.evaluation import batch_metrics, summarize
+from pointrecon.train.run_lock import RunLock
 from pointrecon.train.run_logger import RunLogger
 from pointrecon.train.seed import get_rng_state, seed_everything, set_rng_state
 from pointrecon.utils.atomic import atomic_write_text
@@ -69,6 +70,17 @@ class Trainer:
         self.out = Path(output_dir)
         self.dist = setup_distributed(t.strategy, t.accelerator, t.get("backend", "auto"))
         self.device = self.dist.device
+        self.lock: RunLock | None = None
+        try:
+            if self.dist.is_main:
+                self.lock = RunLock(self.out)  # one live training per run folder
+            self._setup(cfg)
+        except BaseException:
+            self.close()
+            raise
+
+    def _setup(self, cfg: DictConfig) -> None:
+        t = cfg.trainer
         if t.get("num_threads"):
             torch.set_num_threads(int(t.num_threads))
         seed_everything(int(cfg.seed), deterministic=bool(t.deterministic))
@@ -373,4 +385,7 @@ class Trainer:
         return None
 
     def close(self) -> None:
+        """Leave the process group and free the run folder."""
         cleanup_distributed(self.dist)
+        if self.lock is not None:
+            self.lock.release()
