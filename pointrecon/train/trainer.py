@@ -93,6 +93,17 @@ def _training_view(cfg: DictConfig) -> dict[str, Any]:
     return out
 
 
+def _check_lr(lr: Any) -> None:
+    if lr is None:
+        return
+    try:
+        ok = math.isfinite(float(lr)) and float(lr) >= 0
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ConfigError(f"optim.lr must be a finite number >= 0, got {lr!r}")
+
+
 def training_differences(old: DictConfig, new: DictConfig) -> list[str]:
     """``"key: old -> new"`` for every setting that changes training and differs."""
     a, b = _training_view(old), _training_view(new)
@@ -121,6 +132,10 @@ class Trainer:
         try:
             if self.dist.is_main:
                 self.lock = RunLock(self.out)  # one live training per run folder
+                # nothing else writes here now: clear what killed runs left, check writability
+                for folder in (self.out, self.out / "checkpoints"):
+                    ckpt_io.remove_debris(folder)
+                ckpt_io.check_writable(self.out / "checkpoints")
             self._setup(cfg)
         except BaseException:
             self.close()
@@ -134,7 +149,10 @@ class Trainer:
         extra = list(cfg.get("allowed_targets") or [])
         self.model = instantiate(cfg.model, extra_allowed=extra).to(self.device)
         self.loss_fn = instantiate(cfg.loss, extra_allowed=extra).to(self.device)
+        _check_lr(cfg.optim.get("lr"))
         self.optimizer = instantiate(cfg.optim, extra_allowed=extra)(self.model.parameters())
+        for group in self.optimizer.param_groups:
+            _check_lr(group.get("lr"))
         self.scheduler = None
         if cfg.get("sched") and cfg.sched.get("_target_"):
             self.scheduler = instantiate(cfg.sched, extra_allowed=extra)(self.optimizer)
