@@ -132,11 +132,12 @@ class Trainer:
         try:
             if self.dist.is_main:
                 self.lock = RunLock(self.out)  # one live training per run folder
-                # nothing else writes here now: clear what killed runs left, check writability
+                # nothing else writes here now: clear what killed runs left
                 for folder in (self.out, self.out / "checkpoints"):
                     ckpt_io.remove_debris(folder)
-                ckpt_io.check_writable(self.out / "checkpoints")
             self._setup(cfg)
+            if self.dist.is_main:  # fail now, not after the first epoch
+                ckpt_io.check_writable(self.out / "checkpoints")
         except BaseException:
             self.close()
             raise

@@ -152,7 +152,7 @@ def _iter_targets(node: Any, where: str) -> Iterable[tuple[str, Any]]:
 
 
 def _refuse(where: str, target: str, why: str) -> ConfigError:
-    return ConfigError(f"refused _target_ {where}={target!r}: {why}")
+    return ConfigError(f"refused {where}={target!r}: {why}")
 
 
 def locate_target(target: Any, where: str = "_target_", extra_allowed: Iterable[str] = ()) -> Any:
