@@ -16,9 +16,10 @@ from omegaconf import DictConfig
 
 from pointrecon.cli._errors import reports_errors
 from pointrecon.cli._paths import conf_dir
-from pointrecon.errors import ConfigError, DataError
+from pointrecon.errors import ConfigError
 from pointrecon.utils.instantiate import check_targets
 from pointrecon.utils.outputs import check_output
+from pointrecon.utils.scans import require_distinct_points
 
 
 def complete_points(
@@ -67,12 +68,7 @@ def run_reconstruct(cfg: DictConfig) -> dict[str, Path]:
     if n_in is None:
         n_in = (train_cfg.get("data", {}) or {}).get("train", {}).get("n_partial", 2048)
     points = read_points(str(cfg.input), nan_policy=str(cfg.nan_policy))
-    if len(points) < 2 or not np.ptp(points, axis=0).any():
-        raise DataError(
-            cfg.input,
-            f"cannot complete a scan of {len(points)} point(s) that all "
-            "lie at one position; it needs at least two distinct points",
-        )
+    require_distinct_points(points, str(cfg.input))
     pred = complete_points(model, points, int(n_in), int(cfg.seed))
     write_points(out_path, pred)
     paths = {"points": out_path}
