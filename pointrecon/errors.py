@@ -33,3 +33,12 @@ class ConfigError(PointreconError, ValueError):
 
 class CheckpointError(PointreconError):
     """A checkpoint that is missing, incomplete, or refused as unsafe."""
+
+
+class OutputError(PointreconError, ValueError):
+    """An output path that is refused: one of the inputs, an existing file without
+    ``overwrite=true``, or a read-only file."""
+
+
+class RunLockedError(PointreconError):
+    """A run folder that another live process is training into."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import sys
 from collections.abc import Callable
@@ -10,6 +11,9 @@ from typing import Any, TypeVar
 from pointrecon.errors import PointreconError
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# the machine's state, not a bug: a line naming the file is all the user needs
+_FILE_SYSTEM_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
 
 
 def reports_errors(command: str) -> Callable[[F], F]:
@@ -23,6 +27,12 @@ def reports_errors(command: str) -> Callable[[F], F]:
                 return fn(*args, **kwargs)
             except PointreconError as exc:
                 print(f"pointrecon {command}: error: {exc}", file=sys.stderr)
+                raise SystemExit(1) from None
+            except OSError as exc:
+                if exc.errno not in _FILE_SYSTEM_ERRORS:
+                    raise
+                where = exc.filename or "a file"
+                print(f"pointrecon {command}: error: {where}: {exc.strerror}", file=sys.stderr)
                 raise SystemExit(1) from None
 
         return wrapper  # type: ignore[return-value]

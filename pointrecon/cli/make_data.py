@@ -31,7 +31,9 @@ from typing import Any
 
 import numpy as np
 
+from pointrecon.errors import OutputError
 from pointrecon.utils.atomic import atomic_path, atomic_write_text
+from pointrecon.utils.outputs import check_output
 
 
 def _bool(text: str) -> bool:
@@ -65,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("both", "ply", "npz"), default="both")
     p.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
     p.add_argument("--quiet", type=_bool, default=False, help="no progress bar")
+    p.add_argument(
+        "--overwrite", type=_bool, default=False, help="replace a data set already in out"
+    )
     return p
 
 
@@ -148,7 +153,8 @@ def make_dataset(args: argparse.Namespace) -> dict[str, Any]:
             bar.update(1)
         counts[split] = {"count": len(ds), "categories": dict(sorted(per_cat.items()))}
     bar.close()
-    params = {k: v for k, v in vars(args).items() if k not in ("out", "quiet", "workers")}
+    skip = ("out", "quiet", "workers", "overwrite")
+    params = {k: v for k, v in vars(args).items() if k not in skip}
     manifest = {
         "format_version": 1,
         "generator": "pointrecon.data.SyntheticCompletion",
@@ -189,6 +195,10 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(
                 f"pointrecon make-data: {split} must be >= 0, got {getattr(args, split)}"
             )
+    try:
+        check_output(args.out / "manifest.json", overwrite=args.overwrite)
+    except OutputError as exc:
+        raise SystemExit(f"pointrecon make-data: error: {exc}") from None
     manifest = make_dataset(args)
     summary = ", ".join(f"{s} {c['count']}" for s, c in manifest["splits"].items())
     print(f"wrote {manifest['num_files']} items ({summary}) to {args.out}")

@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pointrecon.errors import DataError
+from pointrecon.errors import DataError, OutputError
+from pointrecon.utils.outputs import check_output
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -23,6 +24,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--alpha", type=float, help="alpha-shape radius")
     p.add_argument("--knn", type=int, default=30, help="neighbours for normal estimation")
     p.add_argument("--samples", type=int, default=20000, help="points sampled on a mesh input")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     return p.parse_args(argv)
 
 
@@ -33,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     from pointrecon.viz.mesh import mesh_from_points
 
     try:
+        check_output(args.output, [args.input], overwrite=args.overwrite, hint="--overwrite")
         geom = load_geometry(args.input)
         normals = None
         if geom.is_mesh:
@@ -54,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
             knn=args.knn,
         )
         write_mesh(args.output, mesh)
-    except (DataError, ValueError) as exc:
+    except (DataError, OutputError, ValueError) as exc:
         print(f"pointrecon mesh: {exc}", file=sys.stderr)
         return 2
     print(

@@ -19,6 +19,8 @@ from pointrecon.cli._paths import conf_dir
 from pointrecon.errors import ConfigError
 from pointrecon.train.inference import complete_points
 from pointrecon.utils.instantiate import check_targets
+from pointrecon.utils.outputs import check_output
+from pointrecon.utils.scans import require_distinct_points
 
 __all__ = ["complete_points", "run_reconstruct"]
 
@@ -37,12 +39,16 @@ def run_reconstruct(cfg: DictConfig) -> dict[str, Path]:
             f"output={cfg.output!s}: unsupported extension {out_path.suffix!r}; expected a point "
             "cloud file such as .ply, .pcd, .xyz or .npy"
         )
+    mesh_path = out_path.with_name(f"{out_path.stem}_mesh.ply")
+    for target in (out_path, mesh_path) if cfg.mesh else (out_path,):
+        check_output(target, [str(cfg.input)], overwrite=bool(cfg.get("overwrite", False)))
     device = resolve_device(cfg.trainer.accelerator)
     model, ckpt, train_cfg = load_model(cfg.ckpt, extra, str(device))
     n_in = cfg.get("num_input_points")
     if n_in is None:
         n_in = (train_cfg.get("data", {}) or {}).get("train", {}).get("n_partial", 2048)
     points = read_points(str(cfg.input), nan_policy=str(cfg.nan_policy))
+    require_distinct_points(points, str(cfg.input))
     pred = complete_points(model, points, int(n_in), int(cfg.seed), source=str(cfg.input))
     write_points(out_path, pred)
     paths = {"points": out_path}
@@ -52,7 +58,7 @@ def run_reconstruct(cfg: DictConfig) -> dict[str, Path]:
         from pointrecon.viz import mesh_from_points
 
         mesh = mesh_from_points(pred, method=str(cfg.mesh_method))
-        paths["mesh"] = out_path.with_name(f"{out_path.stem}_mesh.ply")
+        paths["mesh"] = mesh_path
         write_mesh(paths["mesh"], mesh)
         print(f"mesh ({len(mesh.faces)} faces): {paths['mesh'].resolve()}")
     return paths

@@ -14,7 +14,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from pointrecon.errors import DataError
+from pointrecon.errors import DataError, OutputError
+from pointrecon.utils.outputs import check_output
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -36,6 +37,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--point-size", type=float, default=None, help="pixels (default: from size)")
     p.add_argument("--turntable", action="store_true", help="also write a turntable GIF per file")
     p.add_argument("--renderer", choices=("auto", "open3d", "matplotlib"), default=None)
+    p.add_argument("--overwrite", action="store_true", help="replace existing output files")
     args = p.parse_args(argv)
     if bool(args.files) == bool(args.eval_dir):
         p.error("give either files to render or --eval-dir RUN_DIR")
@@ -66,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         out = Path(args.out)
         views = [v.strip() for v in args.views.split(",") if v.strip()]
+        for f in args.files:
+            names = [f"{Path(f).stem}.png"] + ([f"{Path(f).stem}.gif"] if args.turntable else [])
+            for name in names:
+                check_output(out / name, args.files, overwrite=args.overwrite, hint="--overwrite")
         for f in tqdm(args.files, desc="render", unit="file", disable=len(args.files) < 2):
             geom = load_geometry(f)
             target = out / f"{Path(f).stem}.png"
@@ -95,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
                     geom, gif, width=args.width or 320, height=args.height or 320, **kw
                 )
                 print(f"wrote {gif}")
-    except (DataError, ValueError) as exc:
+    except (DataError, OutputError, ValueError) as exc:
         print(f"pointrecon render: {exc}", file=sys.stderr)
         return 2
     return 0

@@ -4,7 +4,7 @@ Examples::
 
     pointrecon train model=pointnet_gru trainer.max_epochs=50
     pointrecon train experiment=refiner_ablation            # a sweep (multirun)
-    pointrecon train resume=true                            # continue the latest run
+    pointrecon train resume=true hydra.run.dir=outputs/train/<run>   # continue that run
     torchrun --nproc_per_node=2 -m pointrecon.cli.train trainer=ddp
 """
 

@@ -145,6 +145,7 @@ class PointCloudFolder(Dataset):
                 views.setdefault(view_key, []).append(path)
                 view = len(views[view_key]) - 1
             samples.append((path, complete, category, key.replace("/", "__"), view))
+        _check_manifest(self.root)
         return samples
 
     def set_epoch(self, epoch: int) -> None:
@@ -198,3 +199,28 @@ class PointCloudFolder(Dataset):
             transform=self.transform,
             transform_seed=[self.seed, 0, index, self.epoch, 0x7A],
         )
+
+
+def _check_manifest(root: Path) -> None:
+    """Raise if a ``manifest.json`` (of ``pointrecon make-data``) lists a file under ``root`` that
+    is missing: the item would otherwise be dropped without a word."""
+    import json
+
+    for manifest in (root / "manifest.json", root.parent / "manifest.json"):
+        if not manifest.is_file():
+            continue
+        try:
+            entries = json.loads(manifest.read_text(encoding="utf-8")).get("files", [])
+        except (OSError, ValueError, AttributeError):
+            return
+        base = manifest.parent
+        for entry in entries if isinstance(entries, list) else []:
+            for key in ("partial", "complete"):
+                rel = entry.get(key) if isinstance(entry, dict) else None
+                if not isinstance(rel, str):
+                    continue
+                path = base / rel
+                inside = path.resolve().is_relative_to(root.resolve())
+                if inside and not path.exists():
+                    raise DataError(path, f"listed in {manifest} but missing")
+        return

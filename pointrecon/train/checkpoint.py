@@ -14,6 +14,7 @@ the pointers move to it; a crash at any point leaves the previous checkpoint and
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import pickle
@@ -29,7 +30,7 @@ from safetensors.torch import load_model, save_model
 from torch import nn
 
 from pointrecon.errors import CheckpointError, ConfigError
-from pointrecon.utils.atomic import atomic_write_text
+from pointrecon.utils.atomic import atomic_write_text, default_mode
 from pointrecon.utils.instantiate import check_targets
 
 WEIGHTS = "model.safetensors"
@@ -67,12 +68,14 @@ def save_checkpoint(
     final = root / name
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".tmp", dir=root))
     try:
+        os.chmod(tmp, default_mode(is_dir=True))  # mkdtemp makes it owner-only
         save_model(model, str(tmp / WEIGHTS))
         torch.save(state, tmp / STATE)
         if config is not None:
             cfg = config if isinstance(config, DictConfig) else OmegaConf.create(config)
             (tmp / CONFIG).write_text(OmegaConf.to_yaml(cfg, resolve=True), encoding="utf-8")
         for f in tmp.iterdir():
+            os.chmod(f, default_mode())  # some writers (safetensors) make files owner-only
             with open(f, "rb") as fh:
                 os.fsync(fh.fileno())
         if final.exists():
@@ -83,8 +86,12 @@ def save_checkpoint(
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(tmp, final)
-    except BaseException:
+    except BaseException as e:
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(e, (OSError, RuntimeError)):
+            raise CheckpointError(
+                f"{final}: cannot write the checkpoint: {_write_failure(root, e)}"
+            ) from e
         raise
     meta = {"dir": name, "epoch": state.get("epoch"), "global_step": state.get("global_step")}
     for p in pointers:
@@ -93,6 +100,54 @@ def save_checkpoint(
         atomic_write_text(root / f"{p}.json", json.dumps(meta))
     _prune(root, keep)
     return final
+
+
+def _write_failure(root: Path, err: BaseException) -> str:
+    """Why a write failed, in words; a full disk is named as such (torch reports it obscurely)."""
+    chain: BaseException | None = err
+    while chain is not None:
+        if isinstance(chain, OSError) and chain.errno == errno.ENOSPC:
+            return f"no space left on the device holding {root}"
+        chain = chain.__cause__ or chain.__context__
+    try:
+        free = shutil.disk_usage(root).free
+    except OSError:
+        free = None
+    if free is not None and free < 16 * 2**20:
+        return f"the disk holding {root} is full ({free} bytes free)"
+    first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+    return f"{type(err).__name__}: {first}"
+
+
+def check_writable(root: str | os.PathLike) -> None:
+    """Raise :class:`CheckpointError` now if checkpoints cannot be written into ``root``."""
+    root = Path(root)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=root, prefix=".probe.", suffix=".tmp"):
+            pass
+    except OSError as e:
+        raise CheckpointError(
+            f"{root}: cannot write checkpoints there ({e.strerror or e}); fix the folder's "
+            "permissions or choose another hydra.run.dir"
+        ) from None
+
+
+def remove_debris(folder: str | os.PathLike) -> list[Path]:
+    """Delete what interrupted writes leave in ``folder``: hidden ``.*.tmp*`` files and folders
+    (checkpoints, pointers, atomic writes) and ``.*.old`` checkpoint folders. Returns them."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    gone = []
+    for p in folder.iterdir():
+        if p.name.startswith(".") and (".tmp" in p.name or p.name.endswith(".old")):
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                p.unlink(missing_ok=True)
+            gone.append(p)
+    return gone
 
 
 def _prune(root: Path, keep: int) -> None:

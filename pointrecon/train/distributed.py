@@ -27,13 +27,18 @@ class DistInfo:
 
 def resolve_device(accelerator: str, local_rank: int = 0) -> torch.device:
     """``cpu`` | ``cuda`` | ``auto`` -> a torch device (``cuda:<local_rank>`` for cuda)."""
+    from pointrecon.errors import ConfigError
+
     if accelerator not in ("cpu", "cuda", "gpu", "auto"):
-        raise ValueError(f"trainer.accelerator must be cpu, cuda or auto, got {accelerator!r}")
+        raise ConfigError(f"trainer.accelerator must be cpu, cuda or auto, got {accelerator!r}")
     if accelerator == "auto":
         accelerator = "cuda" if torch.cuda.is_available() else "cpu"
     if accelerator in ("cuda", "gpu"):
         if not torch.cuda.is_available():
-            raise ValueError("trainer.accelerator=cuda but torch finds no CUDA device")
+            raise ConfigError(
+                f"trainer.accelerator={accelerator} but torch finds no CUDA device on this "
+                f"machine (torch {torch.__version__}); use trainer=cpu or trainer.accelerator=auto"
+            )
         return torch.device("cuda", local_rank)
     return torch.device("cpu")
 

@@ -6,8 +6,8 @@ import numpy as np
 import torch
 
 from pointrecon.data import resample_points
-from pointrecon.errors import DataError
 from pointrecon.io import normalize
+from pointrecon.utils.scans import require_distinct_points
 
 
 def complete_points(
@@ -34,12 +34,7 @@ def complete_points(
     pts = np.asarray(points, dtype=np.float32)
     if pts.ndim != 2 or pts.shape[1] != 3 or len(pts) == 0:
         raise ValueError(f"points must have shape (N, 3) with N >= 1, got {pts.shape}")
-    if len(pts) < 2 or not (pts.max(axis=0) - pts.min(axis=0)).any():
-        raise DataError(
-            source,
-            f"cannot complete a scan of {len(pts)} point(s) that all coincide: a completion "
-            "needs at least 2 distinct points",
-        )
+    require_distinct_points(pts, source)
     normed, norm = normalize(pts)
     sel = resample_points(normed, int(num_input_points), np.random.default_rng(seed))
     device = next(model.parameters()).device

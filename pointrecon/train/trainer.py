@@ -24,6 +24,7 @@ from pointrecon.errors import CheckpointError, ConfigError
 from pointrecon.train import checkpoint as ckpt_io
 from pointrecon.train.distributed import barrier, cleanup_distributed, setup_distributed
 from pointrecon.train.evaluation import batch_metrics, summarize
+from pointrecon.train.run_lock import RunLock
 from pointrecon.train.run_logger import RunLogger
 from pointrecon.train.seed import get_rng_state, seed_everything, set_rng_state
 from pointrecon.utils.atomic import atomic_write_text
@@ -55,6 +56,64 @@ def model_inputs(batch: dict, device: torch.device) -> dict[str, Any]:
     }
 
 
+# what changes training; everything under these keys is compared, except the names in _NOT_TRAINING
+_TRAINING_KEYS = ("seed", "model", "loss", "optim", "sched", "data")
+_TRAINER_KEYS = (
+    "max_epochs",
+    "max_steps",
+    "grad_clip",
+    "precision",
+    "limit_train_batches",
+    "deterministic",
+)
+_NOT_TRAINING = {"num_workers", "cache_dir"}
+
+
+def _flat(node: Any, prefix: str, out: dict[str, Any]) -> dict[str, Any]:
+    if isinstance(node, dict) and node:
+        for k, v in node.items():
+            if k not in _NOT_TRAINING:
+                _flat(v, f"{prefix}.{k}" if prefix else str(k), out)
+    else:
+        out[prefix] = node
+    return out
+
+
+def _training_view(cfg: DictConfig) -> dict[str, Any]:
+    from omegaconf import OmegaConf
+
+    out: dict[str, Any] = {}
+    for key in _TRAINING_KEYS:
+        node = cfg.get(key)
+        value = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
+        _flat(value, key, out)
+    trainer = cfg.get("trainer") or {}
+    for key in _TRAINER_KEYS:
+        out[f"trainer.{key}"] = trainer.get(key)
+    return out
+
+
+def _check_lr(lr: Any) -> None:
+    if lr is None:
+        return
+    try:
+        ok = math.isfinite(float(lr)) and float(lr) >= 0
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ConfigError(f"optim.lr must be a finite number >= 0, got {lr!r}")
+
+
+def training_differences(old: DictConfig, new: DictConfig) -> list[str]:
+    """``"key: old -> new"`` for every setting that changes training and differs."""
+    a, b = _training_view(old), _training_view(new)
+    return [
+        f"{k}: {a.get(k, '<unset>')!r} -> {b.get(k, '<unset>')!r}"
+        for k in sorted(set(a) | set(b))
+        if a.get(k, "<unset>") != b.get(k, "<unset>")
+    ]
+
+
 class Trainer:
     """Trains ``cfg.model`` on ``cfg.data.train``, validating on ``cfg.data.val`` every epoch.
 
@@ -69,13 +128,32 @@ class Trainer:
         self.out = Path(output_dir)
         self.dist = setup_distributed(t.strategy, t.accelerator, t.get("backend", "auto"))
         self.device = self.dist.device
+        self.lock: RunLock | None = None
+        try:
+            if self.dist.is_main:
+                self.lock = RunLock(self.out)  # one live training per run folder
+                # nothing else writes here now: clear what killed runs left
+                for folder in (self.out, self.out / "checkpoints"):
+                    ckpt_io.remove_debris(folder)
+            self._setup(cfg)
+            if self.dist.is_main:  # fail now, not after the first epoch
+                ckpt_io.check_writable(self.out / "checkpoints")
+        except BaseException:
+            self.close()
+            raise
+
+    def _setup(self, cfg: DictConfig) -> None:
+        t = cfg.trainer
         if t.get("num_threads"):
             torch.set_num_threads(int(t.num_threads))
         seed_everything(int(cfg.seed), deterministic=bool(t.deterministic))
         extra = list(cfg.get("allowed_targets") or [])
         self.model = instantiate(cfg.model, extra_allowed=extra).to(self.device)
         self.loss_fn = instantiate(cfg.loss, extra_allowed=extra).to(self.device)
+        _check_lr(cfg.optim.get("lr"))
         self.optimizer = instantiate(cfg.optim, extra_allowed=extra)(self.model.parameters())
+        for group in self.optimizer.param_groups:
+            _check_lr(group.get("lr"))
         self.scheduler = None
         if cfg.get("sched") and cfg.sched.get("_target_"):
             self.scheduler = instantiate(cfg.sched, extra_allowed=extra)(self.optimizer)
@@ -129,27 +207,41 @@ class Trainer:
         self._render_warned = False
 
     # ---------------------------------------------------------------- checkpoints
-    def _find_resume_checkpoint(self) -> Path | None:
+    def _find_resume_checkpoint(self) -> Path:
         if self.cfg.get("ckpt_path"):
             return ckpt_io.resolve_checkpoint(self.cfg.ckpt_path, "last")
-        if (self.out / "checkpoints" / "last.json").is_file():
-            return ckpt_io.resolve_checkpoint(self.out / "checkpoints", "last")
-        log_dir = Path(str(self.cfg.paths.log_dir)) / str(self.cfg.get("task_name", "train"))
-        found = sorted(log_dir.glob("*/checkpoints/last.json"), key=lambda p: p.stat().st_mtime)
-        found = [p for p in found if p.parent.parent.resolve() != self.out.resolve()]
-        return ckpt_io.resolve_checkpoint(found[-1].parent, "last") if found else None
+        ckpts = self.out / "checkpoints"
+        if (ckpts / "last.json").is_file():
+            return ckpt_io.resolve_checkpoint(ckpts, "last")
+        raise CheckpointError(
+            f"{ckpts}: resume=true but this run folder has no checkpoint to resume; give "
+            "hydra.run.dir=<the run folder> or ckpt_path=<a checkpoint>"
+        )
 
     def _resume(self) -> list[dict]:
         path = self._find_resume_checkpoint()
-        if path is None:
-            warnings.warn("resume=true but no checkpoint was found: starting fresh", stacklevel=2)
-            return []
+        extra = list(self.cfg.get("allowed_targets") or [])
+        diffs = training_differences(ckpt_io.load_config(path, extra), self.cfg)
+        override = bool(self.cfg.get("resume_override", False))
+        if diffs and not override:
+            raise CheckpointError(
+                f"{path}: the config differs from the checkpoint's in settings that change "
+                f"training: {'; '.join(diffs)}. Resume with the checkpoint's settings, or give "
+                "resume_override=true to continue with the new ones (the optimizer and schedule "
+                "are then rebuilt)"
+            )
         ckpt_io.load_weights(self.model, path, device=str(self.device))
         state = ckpt_io.load_state(path, map_location=self.device)
         try:
-            self.optimizer.load_state_dict(state["optimizer"])
-            if self.scheduler is not None and state.get("scheduler") is not None:
-                self.scheduler.load_state_dict(state["scheduler"])
+            if not diffs:
+                self.optimizer.load_state_dict(state["optimizer"])
+                if self.scheduler is not None and state.get("scheduler") is not None:
+                    self.scheduler.load_state_dict(state["scheduler"])
+            elif self.scheduler is not None:
+                with warnings.catch_warnings():  # stepping before optimizer.step() is intended
+                    warnings.simplefilter("ignore")
+                    for _ in range(int(state["epoch"])):  # the new schedule at this epoch
+                        self.scheduler.step()
             self.epoch = int(state["epoch"])
             self.global_step = int(state["global_step"])
             self.best_score = float(state["best_score"])
@@ -159,6 +251,20 @@ class Trainer:
         except (KeyError, ValueError, TypeError) as e:
             raise CheckpointError(f"{path}: incomplete training state ({e})") from e
         self.resumed_from = path
+        self.resume_differences = diffs
+        if self.dist.is_main:
+            how = (
+                "with resume_override=true: the optimizer and schedule were rebuilt from the new "
+                "config (optimizer moments not restored); differences: " + "; ".join(diffs)
+                if diffs
+                else "exactly (weights, optimizer, schedule, RNG state and metrics restored)"
+            )
+            self.out.mkdir(parents=True, exist_ok=True)
+            with open(self.out / "resume_note.txt", "a", encoding="utf-8") as fh:
+                fh.write(
+                    f"{time.strftime('%Y-%m-%d %H:%M:%S')} resumed from {path} at epoch "
+                    f"{self.epoch} {how}\n"
+                )
         return list(state.get("metric_rows", []))
 
     def _save(self, improved: bool) -> None:
@@ -373,4 +479,7 @@ class Trainer:
         return None
 
     def close(self) -> None:
+        """Leave the process group and free the run folder."""
         cleanup_distributed(self.dist)
+        if self.lock is not None:
+            self.lock.release()

@@ -1,6 +1,8 @@
 """Atomic file writes: write to a temporary file beside the target, fsync, then rename.
 
 A reader never sees a half-written file, and an interrupted write leaves the previous file intact.
+The file gets the permissions an ordinary ``open()`` would give it under the process umask (or
+those of the file it replaces), not the owner-only mode of the temporary file.
 """
 
 from __future__ import annotations
@@ -10,6 +12,25 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+
+
+def current_umask() -> int:
+    """The process umask, read without changing it where the system allows."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def default_mode(is_dir: bool = False) -> int:
+    """The mode ``open()`` (0o666) or ``mkdir()`` (0o777) would give a new entry under the umask."""
+    return (0o777 if is_dir else 0o666) & ~current_umask()
 
 
 @contextlib.contextmanager
@@ -27,7 +48,13 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     os.close(fd)
     tmp_path = Path(tmp)
     try:
+        try:
+            mode = path.stat().st_mode & 0o7777 if path.exists() else default_mode()
+        except OSError:
+            mode = default_mode()
+        os.chmod(tmp_path, mode | 0o200)  # writable by us while it is written
         yield tmp_path
+        os.chmod(tmp_path, mode)
         with open(tmp_path, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp_path, path)

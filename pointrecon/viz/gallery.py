@@ -11,6 +11,7 @@ import html
 import math
 import os
 import warnings
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -167,7 +168,7 @@ def render_eval_gallery(
         try:
             with np.load(npz) as data:
                 arrays = {k: np.asarray(data[k]) for k in ("partial", "pred", "gt")}
-        except (OSError, KeyError, ValueError) as exc:
+        except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as exc:
             warnings.warn(f"{npz}: skipped ({type(exc).__name__}: {exc})", stacklevel=2)
             continue
         loaded.append((cat, rank, row, arrays))

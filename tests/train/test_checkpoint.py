@@ -141,8 +141,15 @@ def test_checkpoint_config_with_forbidden_target_is_refused(tmp_path):
     ck.save_checkpoint(tmp_path, "epoch_0001", _model(0), {"epoch": 1}, bad)
     with pytest.raises(CheckpointError, match=r"os\.system.*outside the allowed prefixes"):
         ck.load_config(tmp_path / "epoch_0001")
-    # a trusted prefix given by the caller (never by the checkpoint itself) lifts the refusal
-    assert ck.load_config(tmp_path / "epoch_0001", ["os."]).model._target_ == "os.system"
+    # a trusted prefix given by the caller (never by the checkpoint itself) lifts the refusal,
+    # but only for what really lives in that package: os.system is posix.system
+    with pytest.raises(CheckpointError, match="from module 'posix'"):
+        ck.load_config(tmp_path / "epoch_0001", ["os."])
+    ok = {"model": {"_target_": "collections.OrderedDict"}}
+    ck.save_checkpoint(tmp_path, "epoch_0002", _model(0), {"epoch": 2}, ok)
+    assert ck.load_config(tmp_path / "epoch_0002", ["collections."]).model._target_ == (
+        "collections.OrderedDict"
+    )
     assert not (tmp_path / "pwned").exists()
 
 

@@ -84,11 +84,22 @@ def test_resume_reproduces_an_uninterrupted_run(tiny_cfg, tmp_path):
     assert drop_time(csv_full) == drop_time(csv_res)
 
 
-def test_resume_true_finds_the_latest_run(tiny_cfg, tmp_path):
+def test_resume_true_continues_its_own_run_folder_only(tiny_cfg, tmp_path):
+    import pytest
+
+    from pointrecon.errors import CheckpointError
+
     log_dir = tmp_path / "outputs" / "tiny"
-    Trainer(tiny_cfg(*SMALL), log_dir / "run1").fit(stop_after_epochs=1)
-    again = Trainer(tiny_cfg(*SMALL, "resume=true"), log_dir / "run2")
+    first = Trainer(tiny_cfg(*SMALL), log_dir / "run1")
+    first.fit(stop_after_epochs=1)
+    first.close()
+    # a new, empty folder never falls back to another run
+    with pytest.raises(CheckpointError, match="this run folder has no checkpoint to resume"):
+        Trainer(tiny_cfg(*SMALL, "resume=true"), log_dir / "run2")
+    assert not (log_dir / "run2" / "checkpoints").exists()
+    again = Trainer(tiny_cfg(*SMALL, "resume=true"), log_dir / "run1")
     assert again.epoch == 1 and again.resumed_from.parent.parent == log_dir / "run1"
+    again.close()
 
 
 def _run(args: list[str], env: dict, cwd: Path) -> None:

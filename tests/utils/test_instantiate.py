@@ -70,8 +70,8 @@ def test_allow_target_prefix_validates():
 def test_package_errors_raised_by_a_constructor_come_through_unwrapped(tmp_path):
     from pointrecon.errors import DataError
 
-    missing = tmp_path / "nope.ply"
+    missing = tmp_path / "nope"
     with pytest.raises(DataError) as info:
-        inst.instantiate({"_target_": "pointrecon.io.read_points", "path": str(missing)})
+        inst.instantiate({"_target_": "pointrecon.data.PointCloudFolder", "root": str(missing)})
     assert type(info.value) is DataError
-    assert "nope.ply" in str(info.value)
+    assert "nope" in str(info.value)
