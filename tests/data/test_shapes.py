@@ -41,9 +41,10 @@ def test_valid_closed_multi_part(category):
         assert all(p.volume > 0 for p in parts)
         assert abs(m.bounds[0][1]) < 1e-9, "shapes stand on y = 0"
     # composed of parts: across seeds, at least one shape has more than one part
-    assert max(
-        make_shape(category, s).metadata["num_parts"] for s in range(6)
-    ) >= 2 or category in SINGLE_BODY
+    assert (
+        max(make_shape(category, s).metadata["num_parts"] for s in range(6)) >= 2
+        or category in SINGLE_BODY
+    )
 
 
 # families that are one body by construction (a lathe profile, a deformed sphere)
