@@ -58,4 +58,44 @@ def num_input_points(name: str = "default") -> int:
     return int(cfg.data.train.n_partial)
 
 
-__all__ = ["available", "load", "num_input_points", "path"]
+#: the parts of a training config a shipped model keeps: what builds the model and what the
+#: scans it was trained on looked like (no machine-specific paths)
+_KEPT_KEYS = ("model", "seed", "task_name")
+_KEPT_DATA_KEYS = ("n_partial", "n_complete", "num_views", "noise_std", "dropout", "distance",
+                   "width", "height", "fov_deg", "elevation_deg", "categories", "num_samples",
+                   "seed", "transform")  # fmt: skip
+
+
+def export(ckpt: str | Path, folder: str | Path, *, overwrite: bool = False) -> Path:
+    """Write the weights and the model-building part of checkpoint ``ckpt``'s config into
+    ``folder``, as a shipped model (see :func:`load`); returns the folder.
+
+    ``ckpt`` is a run folder, a checkpoints folder or one checkpoint folder (its best
+    checkpoint is used). The config keeps ``model``, the seed and the training scan settings
+    (``data.train``), without paths. ``folder``'s files are replaced only with ``overwrite``.
+    """
+    import shutil
+
+    from omegaconf import OmegaConf
+
+    from pointrecon.train import checkpoint as ckpt_io
+    from pointrecon.utils.atomic import atomic_path, atomic_write_text
+
+    src = ckpt_io.resolve_checkpoint(ckpt, "best")
+    cfg = ckpt_io.load_config(src)
+    out = Path(folder)
+    targets = [out / "model.safetensors", out / "config.yaml"]
+    if not overwrite and any(t.exists() for t in targets):
+        raise CheckpointError(f"{out}: already holds a model; pass overwrite=True to replace it")
+    train = cfg.data.train
+    kept = {k: cfg[k] for k in _KEPT_KEYS if k in cfg}
+    kept["data"] = {"train": {k: train[k] for k in _KEPT_DATA_KEYS if k in train}}
+    kept["source_checkpoint"] = src.name
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_path(targets[0]) as tmp:
+        shutil.copyfile(src / "model.safetensors", tmp)
+    atomic_write_text(targets[1], OmegaConf.to_yaml(OmegaConf.create(kept)))
+    return out
+
+
+__all__ = ["available", "export", "load", "num_input_points", "path"]
