@@ -1,7 +1,8 @@
 """``pointrecon eval ckpt=<run or checkpoint>``: per-category metrics next to two baselines.
 
 Writes metrics.json/.csv/.md, per_sample.csv and samples/<id>.npz into the Hydra run folder (or
-``output_dir=...``). The model is rebuilt from the checkpoint's stored config, which is checked
+``output_dir=...``); on a ShapeNet-55/34 test split also metrics_by_difficulty.json/.csv/.md
+(easy/median/hard and their mean, PoinTr's table). The model is rebuilt from the checkpoint's stored config, which is checked
 against the ``_target_`` allow-list first; the data set is the checkpoint's unless ``data=...``
 is given.
 """
@@ -64,8 +65,36 @@ def run_eval(cfg: DictConfig, output_dir: str | Path) -> dict[str, Any]:
         title=f"{path} on {cfg.split}",
     )
     print(to_markdown(result["tables"], f"{path.name} on split {cfg.split!s}"))
+    by_difficulty = report_difficulties(result, output_dir, f"{path.name} on split {cfg.split!s}")
+    if by_difficulty is not None:
+        result["difficulty_tables"] = by_difficulty
     print(f"results: {Path(output_dir).resolve()}")
     return result
+
+
+def report_difficulties(
+    result: dict[str, Any], output_dir: str | Path, title: str
+) -> dict[str, Any] | None:
+    """Print and save the per-difficulty table when the split has difficulties (ShapeNet-55/34
+    test: easy/median/hard and their mean, as PoinTr reports); None otherwise."""
+    import csv
+
+    from pointrecon.train.difficulty import (
+        difficulty_markdown,
+        difficulty_tables,
+        has_difficulties,
+        write_difficulty_tables,
+    )
+
+    with open(result["paths"]["per_sample"], newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    if not has_difficulties(rows):
+        return None
+    tables = difficulty_tables(rows, list(result["tables"]))
+    paths = write_difficulty_tables(output_dir, tables, title=title)
+    result["paths"] |= {f"by_difficulty_{k}": v for k, v in paths.items()}
+    print(difficulty_markdown(tables, f"{title}, per difficulty"))
+    return tables
 
 
 @hydra.main(version_base="1.3", config_path=conf_dir(), config_name="eval")
