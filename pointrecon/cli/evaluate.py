@@ -2,7 +2,8 @@
 
 Writes metrics.json/.csv/.md, per_sample.csv and samples/<id>.npz into the Hydra run folder (or
 ``output_dir=...``); on a ShapeNet-55/34 test split also metrics_by_difficulty.json/.csv/.md
-(easy/median/hard and their mean, PoinTr's table). The model is rebuilt from the checkpoint's stored config, which is checked
+(easy/median/hard and their mean, PoinTr's table). With ``data=kitti``: Fidelity and MMD
+(no ground truth exists) and completions/<id>.pcd in each scan's frame. The model is rebuilt from the checkpoint's stored config, which is checked
 against the ``_target_`` allow-list first; the data set is the checkpoint's unless ``data=...``
 is given.
 """
@@ -49,6 +50,10 @@ def run_eval(cfg: DictConfig, output_dir: str | Path) -> dict[str, Any]:
         str(cfg.split),
         shuffle=False,
     )
+    from pointrecon.data.kitti import KITTI
+
+    if isinstance(loader.dataset, KITTI):
+        return run_kitti_eval(cfg, data_cfg, model, loader.dataset, path, device, output_dir)
     result = evaluate_model(
         model,
         loader,
@@ -68,6 +73,39 @@ def run_eval(cfg: DictConfig, output_dir: str | Path) -> dict[str, Any]:
     by_difficulty = report_difficulties(result, output_dir, f"{path.name} on split {cfg.split!s}")
     if by_difficulty is not None:
         result["difficulty_tables"] = by_difficulty
+    print(f"results: {Path(output_dir).resolve()}")
+    return result
+
+
+def run_kitti_eval(cfg, data_cfg, model, dataset, path, device, output_dir) -> dict[str, Any]:
+    """``data=kitti``: Fidelity and MMD in the box frames, completions written in the scan frame."""
+    from pointrecon.data.kitti import load_reference_set
+    from pointrecon.train.kitti_eval import evaluate_kitti, kitti_markdown
+
+    ref_path = data_cfg.get("mmd_reference")
+    reference = None
+    if ref_path:
+        reference = load_reference_set(
+            ref_path, int(data_cfg.get("mmd_points", 2048)), seed=int(cfg.seed)
+        )
+    distance = str(data_cfg.get("mmd_distance", "cd_l2"))
+    title = f"{path.name} on KITTI cars"
+    result = evaluate_kitti(
+        model,
+        dataset,
+        output_dir,
+        reference=reference,
+        device=device,
+        mmd_distance=distance,
+        mmd_chunk=int(data_cfg.get("mmd_chunk", 64)),
+        write_completions=bool(data_cfg.get("write_completions", True)),
+        max_items=None if cfg.max_batches is None else int(cfg.max_batches),
+        progress=bool(cfg.trainer.progress),
+        title=title,
+    )
+    print(kitti_markdown(result["tables"], title, distance))
+    if reference is None:
+        print("MMD skipped: set data.mmd_reference to a folder of complete car clouds")
     print(f"results: {Path(output_dir).resolve()}")
     return result
 
