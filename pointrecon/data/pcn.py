@@ -88,7 +88,7 @@ class PCN(Dataset):
         categories: restrict to these categories (names like ``"chair"`` or synset ids).
         seed: base seed of the view choice and resampling.
         normalize: False (default) keeps the stored coordinates, the frame PCN metrics are
-            reported in (DESIGN §4). True applies the project's default normalisation fitted on
+            reported in. True applies the project's default normalisation fitted on
             the complete cloud (:func:`pointrecon.io.normalize`) to both clouds.
         category_file: a PCN.json; default ``root/PCN.json`` if it exists.
         transform: optional augmentation ``(sample, rng) -> sample`` on the numpy clouds
