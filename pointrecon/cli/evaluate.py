@@ -63,6 +63,7 @@ def run_eval(cfg: DictConfig, output_dir: str | Path) -> dict[str, Any]:
         tau=float(cfg.fscore_tau),
         with_emd=bool(cfg.emd),
         emd_exact_max=int(cfg.emd_exact_max),
+        with_dcd=bool(cfg.get("dcd", False)),
         save_samples=cfg.save_samples,
         max_batches=cfg.max_batches,
         seed=int(cfg.seed),

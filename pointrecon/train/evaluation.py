@@ -8,6 +8,7 @@ from collections.abc import Iterable
 import torch
 
 from pointrecon.metrics import chamfer_l1, chamfer_l2, emd, emd_exact, f_score
+from pointrecon.metrics.dcd import density_aware_chamfer
 
 #: metric key -> (column title, lower is better)
 METRICS: dict[str, tuple[str, bool]] = {
@@ -15,6 +16,7 @@ METRICS: dict[str, tuple[str, bool]] = {
     "cd_l2": ("CD-L2 (x1e3)", True),
     "fscore": ("F@1%", False),
     "emd": ("EMD (x1e3)", True),
+    "dcd": ("DCD", True),
 }
 
 
@@ -27,8 +29,9 @@ def batch_metrics(
     tau: float = 0.01,
     with_emd: bool = False,
     emd_exact_max: int = 512,
+    with_dcd: bool = False,
 ) -> dict[str, list[float]]:
-    """Per-sample metrics: CD-L1 and CD-L2 x1e3, F-score@tau, optionally EMD x1e3.
+    """Per-sample metrics: CD-L1 and CD-L2 x1e3, F-score@tau, optionally EMD x1e3 and DCD.
 
     EMD needs equal sizes: ``gt`` is then subsampled (first ``M`` points of a fixed random
     permutation) to the prediction's size; exact (Hungarian) up to ``emd_exact_max`` points.
@@ -58,6 +61,8 @@ def batch_metrics(
             fn = emd_exact if m <= emd_exact_max else emd
             vals.append(float(fn(pred[b : b + 1], tgt)[0]) * 1e3)
         out["emd"] = vals
+    if with_dcd:  # density-aware Chamfer (Wu et al. 2021), raw, alpha 1000 and n_lambda 1
+        out["dcd"] = density_aware_chamfer(pred, gt, gt_lengths=gt_lengths).tolist()
     return out
 
 

@@ -280,6 +280,7 @@ class Trainer:
                 gt.points.to(self.device),
                 gt_len,
                 with_emd=self.select_metric == "emd",
+                with_dcd=self.select_metric == "dcd",
             )
             for j, cat in enumerate(batch["category"]):
                 records.append({"category": cat} | {k: v[j] for k, v in m.items()})

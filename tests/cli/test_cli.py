@@ -210,3 +210,11 @@ def test_eval_on_kitti_reports_fidelity_mmd_and_writes_scan_frame_completions(
         assert scan_frame.shape[1] == 3
         # mapped back into the box frame, the completion lies around the unit-length box
         assert np.abs(frame.apply(scan_frame)).max() < 5.0
+
+
+def test_eval_dcd_column(trained_run, tmp_path, compose):
+    cfg = compose("eval", [f"ckpt={trained_run}", "dcd=true", "trainer.progress=false"])
+    tables = run_eval(cfg, tmp_path)["tables"]
+    for method in tables.values():
+        assert 0.0 < method["mean"]["dcd"] <= 1.0
+    assert "## DCD (lower is better)" in (tmp_path / "metrics.md").read_text()

@@ -111,3 +111,18 @@ def test_loss_reduces_trains_and_builds_from_config():
     cfg = OmegaConf.load(f"{conf_dir()}/loss/dcd.yaml")
     built = instantiate(cfg)
     assert isinstance(built.criterion, DCDLoss) and built.criterion.alpha == 1000.0
+
+
+def test_evaluation_column_is_the_metric():
+    from pointrecon.train.evaluation import METRICS, batch_metrics, summarize
+
+    g = torch.Generator().manual_seed(3)
+    pred, gt = torch.rand(2, 30, 3, generator=g), torch.rand(2, 50, 3, generator=g)
+    lengths = torch.tensor([50, 20])
+    rows = batch_metrics(pred, gt, lengths, with_dcd=True)
+    want = density_aware_chamfer_naive(pred, gt, gt_lengths=lengths)
+    torch.testing.assert_close(torch.tensor(rows["dcd"]), want.float(), atol=1e-6, rtol=1e-5)
+    assert "dcd" not in batch_metrics(pred, gt, lengths)
+    assert METRICS["dcd"][1]  # lower is better
+    table = summarize([{"category": "a", "dcd": 0.2, "cd_l1": 1.0}])
+    assert table["mean"]["dcd"] == pytest.approx(0.2)

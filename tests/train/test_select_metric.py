@@ -33,7 +33,7 @@ def test_select_metric_overrides_monitor_and_monitor_still_works():
         selection_metric(cfg({"monitor": "cd_l1", "select_metric": "cd_l3"}))
 
 
-@pytest.mark.parametrize("metric", ["fscore", "emd"])
+@pytest.mark.parametrize("metric", ["fscore", "emd", "dcd"])
 def test_best_checkpoint_is_chosen_by_select_metric(tiny_cfg, tmp_path, metric):
     cfg = tiny_cfg(*SMALL, f"trainer.select_metric={metric}")
     assert cfg.trainer.monitor == "cd_l1"  # the default of the older key does not interfere
