@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pointrecon.data.shapenet55 import _ID_RE, aggregate_by_difficulty
+from pointrecon.data.shapenet55 import aggregate_by_difficulty, parse_test_id
 from pointrecon.train.evaluation import METRICS
 from pointrecon.train.report import markdown_table, rows_to_csv
 from pointrecon.utils.atomic import atomic_write_text
@@ -24,12 +24,19 @@ from pointrecon.utils.atomic import atomic_write_text
 PAPER_NAMES = {"easy": "Simple", "median": "Moderate", "hard": "Hard", "avg": "Avg"}
 
 
+def _difficulty(row: Mapping[str, Any]) -> str | None:
+    value = row.get("difficulty")
+    if value not in (None, "", "random"):
+        return str(value)
+    try:
+        return parse_test_id(str(row.get("id", "")))[1]
+    except ValueError:
+        return None
+
+
 def has_difficulties(rows: Sequence[Mapping[str, Any]]) -> bool:
     """True when every row belongs to a difficulty (a ShapeNet-55/34 test split)."""
-    return bool(rows) and all(
-        row.get("difficulty") not in (None, "", "random") or _ID_RE.search(str(row.get("id", "")))
-        for row in rows
-    )
+    return bool(rows) and all(_difficulty(row) is not None for row in rows)
 
 
 def difficulty_tables(

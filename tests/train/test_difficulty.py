@@ -77,3 +77,11 @@ def test_no_table_for_splits_without_difficulties(sn_root, tmp_path):
     assert not (tmp_path / "metrics_by_difficulty.json").exists()
     with pytest.raises(ValueError, match="no metric column for method 'model'"):
         difficulty_tables([{"id": "a__easy_v0", "cd_l1": 1.0}], ["input", "model"])
+
+
+def test_has_difficulties_needs_every_row():
+    rows = [{"id": "a__easy_v0"}, {"id": "b", "difficulty": "hard"}]
+    assert has_difficulties(rows)
+    assert not has_difficulties(rows + [{"id": "c"}])
+    assert not has_difficulties([{"id": "d", "difficulty": "random"}])
+    assert not has_difficulties([])
