@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from torch import nn
 from torch.utils.data import DataLoader
 
 from pointrecon.cli.evaluate import report_difficulties
@@ -34,13 +36,15 @@ def sn_root(tmp_path_factory):
 
 
 def test_eval_prints_and_saves_the_per_difficulty_table(sn_root, tmp_path, capsys):
-    ds = ShapeNet55(sn_root, "test", n_partial=256, sampling="random")
+    ds = ShapeNet55(sn_root, "test", n_partial=256, n_complete=1024, sampling="random")
     loader = DataLoader(ds, batch_size=24, collate_fn=collate_completion)
-    result = evaluate_model(None, loader, tmp_path, progress=False, save_samples=0)
-    tables = report_difficulties(result, tmp_path, "baselines on test")
+    result = evaluate_model(
+        Echo(), loader, tmp_path, baselines=["input"], progress=False, save_samples=0
+    )
+    tables = report_difficulties(result, tmp_path, "echo on test")
     out = capsys.readouterr().out
     assert "CD-L1 (x1e3) per difficulty" in out and "easy (Simple)" in out
-    assert set(tables) == {"input", "mirror"}
+    assert set(tables) == {"model", "input"}
     saved = json.loads((tmp_path / "metrics_by_difficulty.json").read_text())["tables"]
     assert saved == json.loads(json.dumps(tables))
     assert len(list(csv.DictReader((tmp_path / "metrics_by_difficulty.csv").open()))) == 2 * 4
@@ -48,7 +52,7 @@ def test_eval_prints_and_saves_the_per_difficulty_table(sn_root, tmp_path, capsy
     assert len(rows) == 3 * 24 and has_difficulties(rows)
     for method, table in tables.items():
         assert list(table) == ["easy", "median", "hard", "avg"]
-        prefix = "" if method == "input" else f"{method}_"
+        prefix = "" if method == "model" else f"{method}_"
         for metric in ("cd_l1", "cd_l2", "fscore"):
             # the mean row is the mean of the three difficulty rows
             three = [table[d][metric] for d in ("easy", "median", "hard")]
@@ -60,9 +64,17 @@ def test_eval_prints_and_saves_the_per_difficulty_table(sn_root, tmp_path, capsy
                     for c in ("chair", "mug")
                 ]
                 assert table[d][metric] == pytest.approx(np.mean(per_cat), rel=1e-6)
-    # harder crops leave less of the shape: the input baseline's CD grows with difficulty
-    cd = [tables["input"][d]["cd_l1"] for d in ("easy", "median", "hard")]
-    assert cd[0] < cd[1] < cd[2]
+    # harder crops leave less of the shape: the echoed input's CD grows with difficulty
+    for method in ("model", "input"):
+        cd = [tables[method][d]["cd_l1"] for d in ("easy", "median", "hard")]
+        assert cd[0] < cd[1] < cd[2]
+
+
+class Echo(nn.Module):
+    """A stand-in model whose completion is its input."""
+
+    def forward(self, partial, lengths=None, images=None):
+        return SimpleNamespace(fine=partial)
 
 
 def cat_is(row, category, difficulty):
@@ -70,9 +82,11 @@ def cat_is(row, category, difficulty):
 
 
 def test_no_table_for_splits_without_difficulties(sn_root, tmp_path):
-    ds = ShapeNet55(sn_root, "val", n_partial=256, sampling="random")
+    ds = ShapeNet55(sn_root, "val", n_partial=256, n_complete=1024, sampling="random")
     loader = DataLoader(ds, batch_size=3, collate_fn=collate_completion)
-    result = evaluate_model(None, loader, tmp_path, progress=False, save_samples=0)
+    result = evaluate_model(
+        None, loader, tmp_path, baselines=["input"], progress=False, save_samples=0
+    )
     assert report_difficulties(result, tmp_path, "val") is None
     assert not (tmp_path / "metrics_by_difficulty.json").exists()
     with pytest.raises(ValueError, match="no metric column for method 'model'"):
