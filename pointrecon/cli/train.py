@@ -77,7 +77,9 @@ def evaluate_best(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
 def _hydra_main(cfg: DictConfig) -> float | None:
     summary = run_train(cfg, hydra_output_dir())
     best = summary.get("best_val") or {}
-    value = best.get(str(cfg.trainer.monitor))
+    from pointrecon.train.trainer import selection_metric
+
+    value = best.get(selection_metric(cfg.trainer)[0])
     return json.loads(json.dumps(value)) if value is not None else None
 
 

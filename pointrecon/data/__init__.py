@@ -29,6 +29,8 @@ _EXPORTS: dict[str, str] = {
     "ShapeNet55": "shapenet55",
     "ModelNet": "modelnet",
     "PointCloudFolder": "pointcloud_folder",
+    "KITTI": "kitti",
+    "BoxFrame": "box_frame",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -11,6 +11,16 @@ Layout (``root`` is the folder that holds the split folders)::
       test/partial/<synset>/<model_id>/00.pcd
       test/complete/<synset>/<model_id>.pcd
 
+PCN's original release (``data/shapenet`` of Yuan et al.) stores its test sets flat, one partial
+per model, and has a second test set of 8 categories unseen in training (split ``test_novel``)::
+
+    root/
+      test/partial/<synset>/<model_id>.pcd        test/complete/<synset>/<model_id>.pcd
+      test_novel/partial/<synset>/<model_id>.pcd  test_novel/complete/<synset>/<model_id>.pcd
+
+Both layouts are read (one per split; a split that mixes them is an error). Its training data
+(``train.lmdb``/``valid.lmdb``) is not read: convert it to the per-view layout above.
+
 ``PCN.json`` (as distributed with PoinTr/GRNet) is a list of
 ``{"taxonomy_id", "taxonomy_name", "train": [...], "val": [...], "test": [...]}``. When present it
 names the categories and lists the models of each split; every listed model must exist on disk.
@@ -30,7 +40,7 @@ import numpy as np
 from torch.utils.data import Dataset
 
 from pointrecon.data.item import check_epoch, completion_item
-from pointrecon.data.resample import resample_points
+from pointrecon.data.resample import PADDINGS, resample_points
 from pointrecon.errors import DataError
 
 #: The 8 PCN categories: ShapeNet synset id -> name. Labels follow the sorted synset order.
@@ -45,8 +55,15 @@ PCN_SYNSETS: dict[str, str] = {
     "04530566": "watercraft",
 }
 
-SPLITS = ("train", "val", "test")
+SPLITS = ("train", "val", "test", "test_novel")
 _VIEW_RE = re.compile(r"^(\d{2})\.pcd$", re.IGNORECASE)
+
+
+def _novel_name(synset: str) -> str:
+    """Category name of a synset outside PCN's 8 (test_novel): its ShapeNet name, else the id."""
+    from pointrecon.data.shapenet55 import SHAPENET55_SYNSETS
+
+    return SHAPENET55_SYNSETS.get(synset, synset)
 
 
 class PCN(Dataset):
@@ -56,17 +73,22 @@ class PCN(Dataset):
     and the resampling depend on ``(seed, epoch, index)`` only, so a run is reproducible; call
     :meth:`set_epoch` at the start of every epoch (with a DataLoader, before iterating; with
     ``persistent_workers=True`` the workers keep the epoch they were started with). Validation and
-    test always use view ``00`` and a fixed resampling per index.
+    test always use view ``00`` (or the single partial of the flat layout) and a fixed resampling
+    per index.
 
     Args:
         root: folder holding ``train/``, ``val/``, ``test/`` (see the module docstring).
-        split: ``"train"``, ``"val"`` or ``"test"``.
-        n_partial: points per partial cloud (resampled: random subset, or repeats when short).
+        split: ``"train"``, ``"val"``, ``"test"`` or ``"test_novel"`` (PCN's unseen categories,
+            original flat layout).
+        n_partial: points per partial cloud (resampled: random subset, or padded when short).
+        padding: how a partial shorter than ``n_partial`` is filled: ``"repeat"`` (default,
+            random repeats of its points) or ``"zeros"`` (origin points appended, as PoinTr's
+            and GRNet's PCN loaders do; use it to reproduce their inputs).
         n_complete: points per complete cloud (PCN stores 16384; resampled if different).
         categories: restrict to these categories (names like ``"chair"`` or synset ids).
         seed: base seed of the view choice and resampling.
         normalize: False (default) keeps the stored coordinates, the frame PCN metrics are
-            reported in (DESIGN §4). True applies the project's default normalisation fitted on
+            reported in. True applies the project's default normalisation fitted on
             the complete cloud (:func:`pointrecon.io.normalize`) to both clouds.
         category_file: a PCN.json; default ``root/PCN.json`` if it exists.
         transform: optional augmentation ``(sample, rng) -> sample`` on the numpy clouds
@@ -89,6 +111,7 @@ class PCN(Dataset):
         categories: Sequence[str] | None = None,
         seed: int = 0,
         normalize: bool = False,
+        padding: str = "repeat",
         category_file: str | os.PathLike | None = None,
         transform: Callable[[dict[str, Any], np.random.Generator], dict[str, Any]] | None = None,
     ) -> None:
@@ -97,6 +120,9 @@ class PCN(Dataset):
         for name, value in (("n_partial", n_partial), ("n_complete", n_complete)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name}: expected a positive int, got {value!r}")
+        if padding not in PADDINGS:
+            raise ValueError(f"padding: expected one of {PADDINGS}, got {padding!r}")
+        self.padding = padding
         self.root = Path(root)
         self.split = split
         self.n_partial = n_partial
@@ -121,13 +147,17 @@ class PCN(Dataset):
             raise DataError(where, f"no PCN samples found for split {split!r}")
 
     # ---------------------------------------------------------------- scanning
-    def _read_category_file(self, path: Path, names: dict[str, str]) -> dict[str, list[str]]:
+    def _read_category_file(self, path: Path, names: dict[str, str]) -> dict[str, list[str]] | None:
+        """The models listed for this split; None when the file has no list for it at all
+        (PCN.json lists train/val/test only, so ``test_novel`` is read from disk)."""
         try:
             entries = json.loads(path.read_text(encoding="utf-8"))
             listed: dict[str, list[str]] = {}
+            has_split = False
             for entry in entries:
                 synset = str(entry["taxonomy_id"])
                 names.setdefault(synset, str(entry.get("taxonomy_name", synset)).split(",")[0])
+                has_split = has_split or self.split in entry
                 listed[synset] = [str(m) for m in entry.get(self.split, [])]
         except (OSError, UnicodeDecodeError, json.JSONDecodeError, TypeError, KeyError) as exc:
             raise DataError(
@@ -135,7 +165,7 @@ class PCN(Dataset):
                 "expected a PCN category file: a JSON list of {taxonomy_id, taxonomy_name, "
                 f"train, val, test}} ({type(exc).__name__}: {exc})",
             ) from exc
-        return listed
+        return listed if has_split else None
 
     def _resolve_categories(
         self, categories: Sequence[str] | None, names: dict[str, str]
@@ -172,15 +202,28 @@ class PCN(Dataset):
                     folder, f"missing PCN folder (expected {split_dir}/partial and complete)"
                 )
         views: dict[tuple[str, str], list[Path]] = {}
+        flat: Path | None = None  # first file of the flat layout, nested: first view file
+        nested: Path | None = None
         for path in find_files(partial_root, (".pcd",)):
             rel = path.relative_to(partial_root).parts
-            if len(rel) != 3 or not _VIEW_RE.match(rel[2]):
+            if len(rel) == 3 and _VIEW_RE.match(rel[2]):
+                nested = nested or path
+                views.setdefault((rel[0], rel[1]), []).append(path)
+            elif len(rel) == 2 and self.split != "train":
+                flat = flat or path
+                views.setdefault((rel[0], Path(rel[1]).stem), []).append(path)
+            else:
+                expected = "partial/<synset>/<model_id>/NN.pcd" + (
+                    "" if self.split == "train" else " or partial/<synset>/<model_id>.pcd"
+                )
+                raise DataError(path, f"unexpected file in PCN partial tree: expected {expected}")
+            if flat is not None and nested is not None:
                 raise DataError(
                     path,
-                    "unexpected file in PCN partial tree: expected "
-                    "partial/<synset>/<model_id>/NN.pcd",
+                    f"PCN split {self.split!r} mixes the per-view layout ({nested}) and the "
+                    f"flat layout ({flat}); use one",
                 )
-            views.setdefault((rel[0], rel[1]), []).append(path)
+        self.flat = flat is not None
 
         if listed is not None:
             keys = [(s, m) for s in sorted(listed) for m in listed[s]]
@@ -201,13 +244,13 @@ class PCN(Dataset):
                 raise DataError(
                     complete, f"missing complete cloud for partial views in {model_views[0].parent}"
                 )
-            if self.split != "train":
+            if self.split != "train" and not self.flat:
                 zero = [p for p in model_views if p.name == "00.pcd"]
                 if not zero:
                     raise DataError(model_views[0].parent, "no view 00.pcd (val/test use view 00)")
                 model_views = zero
             names = self.synset_names
-            names.setdefault(synset, synset)
+            names.setdefault(synset, _novel_name(synset))
             if synset not in self.classes:
                 self.classes.append(synset)
             samples.append((synset, model, model_views, complete))
@@ -240,7 +283,7 @@ class PCN(Dataset):
         rng = self._rng(index)
         k = int(rng.integers(len(views))) if self.split == "train" else 0
         partial_path = views[k]
-        partial = resample_points(read_points(partial_path), self.n_partial, rng)
+        partial = resample_points(read_points(partial_path), self.n_partial, rng, self.padding)
         complete = read_points(complete_path)
         if len(complete) != self.n_complete:
             complete = resample_points(complete, self.n_complete, rng)
@@ -255,7 +298,7 @@ class PCN(Dataset):
             category=self.synset_names[synset],
             label=self.classes.index(synset),
             id=f"{synset}-{model}",
-            view=int(partial_path.stem),
+            view=0 if self.flat else int(partial_path.stem),
             transform=self.transform,
             transform_seed=[self.seed, SPLITS.index(self.split), index, self.epoch, 0x7A],
         )

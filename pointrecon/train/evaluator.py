@@ -36,6 +36,7 @@ def evaluate_model(
     tau: float = 0.01,
     with_emd: bool = False,
     emd_exact_max: int = 512,
+    with_dcd: bool = False,
     save_samples: int | None = 64,
     max_batches: int | None = None,
     seed: int = 0,
@@ -93,7 +94,13 @@ def evaluate_model(
                 ).to(device)
         scores = {
             m: batch_metrics(
-                p, gt_pts, gt_len, tau=tau, with_emd=with_emd, emd_exact_max=emd_exact_max
+                p,
+                gt_pts,
+                gt_len,
+                tau=tau,
+                with_emd=with_emd,
+                emd_exact_max=emd_exact_max,
+                with_dcd=with_dcd,
             )
             for m, p in preds.items()
         }

@@ -53,6 +53,16 @@ def markdown_table(header: list[str], rows: list[list[object]]) -> str:
     return "\n".join(lines)
 
 
+#: metric key -> a note printed under its table
+METRIC_NOTES: dict[str, str] = {
+    "emd": (
+        "EMD here is exact (Hungarian) up to `emd_exact_max` points and Sinkhorn-approximated "
+        "above. Published EMD numbers (PCN, MSN, PoinTr and others) use MSN's auction "
+        "approximation, whose values differ: do not compare this column with papers' EMD."
+    ),
+}
+
+
 def to_markdown(tables: dict[str, dict[str, dict[str, float]]], title: str = "") -> str:
     """One table per metric: rows are categories (then ``mean``), columns are methods."""
     keys = _metric_keys(tables)
@@ -68,6 +78,8 @@ def to_markdown(tables: dict[str, dict[str, dict[str, float]]], title: str = "")
             for cat in cats
         ]
         parts.append(markdown_table(["category", "n", *methods], rows) + "\n")
+        if k in METRIC_NOTES:
+            parts.append(f"Note: {METRIC_NOTES[k]}\n")
     return "\n".join(parts)
 
 

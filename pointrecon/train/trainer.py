@@ -31,6 +31,24 @@ from pointrecon.utils.atomic import atomic_write_text
 from pointrecon.utils.instantiate import instantiate
 
 
+def selection_metric(trainer_cfg: Any) -> tuple[str, bool]:
+    """``(metric, lower_is_better)`` that picks the best checkpoint.
+
+    ``trainer.select_metric`` when set, else the older ``trainer.monitor`` (default ``cd_l1``);
+    one of the validation metrics of :data:`pointrecon.train.evaluation.METRICS`.
+    """
+    from pointrecon.train.evaluation import METRICS
+
+    name = trainer_cfg.get("select_metric") or trainer_cfg.get("monitor") or "cd_l1"
+    name = str(name)
+    if name not in METRICS:
+        raise ConfigError(
+            f"trainer.select_metric (or trainer.monitor): expected one of {list(METRICS)}, "
+            f"got {name!r}"
+        )
+    return name, METRICS[name][1]
+
+
 def build_loader(cfg: DictConfig, split: str, **kw: Any) -> DataLoader:
     """A DataLoader over ``cfg.data[split]`` with :func:`pointrecon.data.collate_completion`."""
     from pointrecon.data import collate_completion
@@ -157,6 +175,7 @@ class Trainer:
         self.scheduler = None
         if cfg.get("sched") and cfg.sched.get("_target_"):
             self.scheduler = instantiate(cfg.sched, extra_allowed=extra)(self.optimizer)
+        self.select_metric, self.select_lower = selection_metric(t)
         self.bf16 = t.precision == "bf16" and self.device.type == "cuda"
         if t.precision == "bf16" and not self.bf16:
             warnings.warn("trainer.precision=bf16 is used on CUDA only; running fp32", stacklevel=2)
@@ -362,7 +381,13 @@ class Trainer:
                 out = self.model(**model_inputs(batch, self.device))
             gt = batch["complete"]
             gt_len = gt.lengths.to(self.device) if gt.lengths is not None else None
-            m = batch_metrics(out.fine.float(), gt.points.to(self.device), gt_len)
+            m = batch_metrics(
+                out.fine.float(),
+                gt.points.to(self.device),
+                gt_len,
+                with_emd=self.select_metric == "emd",
+                with_dcd=self.select_metric == "dcd",
+            )
             for j, cat in enumerate(batch["category"]):
                 records.append({"category": cat} | {k: v[j] for k, v in m.items()})
             if first is None:
@@ -437,8 +462,8 @@ class Trainer:
                         for cat, vals in last_val.items():
                             if cat != "mean":
                                 row |= {f"val_{cat}_{k}": v for k, v in vals.items() if k != "n"}
-                        score = last_val["mean"][str(t.monitor)]
-                        if str(t.monitor) == "fscore":
+                        score = last_val["mean"][self.select_metric]
+                        if not self.select_lower:
                             score = -score
                         if score < self.best_score:
                             self.best_score, self.best_epoch, improved = score, self.epoch, True

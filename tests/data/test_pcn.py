@@ -272,3 +272,90 @@ def test_transform_applies_one_map_to_both_clouds(pcn_root):
         assert a["view"] == b["view"]
         for key in ("partial", "complete"):
             np.testing.assert_allclose(b[key].numpy(), a[key].numpy() * [-1.0, 1.0, 1.0])
+
+
+# PCN's original release: flat test/ and test_novel/ folders, one partial per model.
+BUS, BENCH = "02924116", "02828884"  # two of test_novel's unseen categories
+FLAT = {"test": {AIRPLANE: ["f1", "f2"], CHAIR: ["f3"]}, "test_novel": {BUS: ["n1"], BENCH: ["n2"]}}
+
+
+def build_flat_pcn(root: Path, n_partial_stored: int = 100) -> Path:
+    """``<split>/partial/<synset>/<id>.pcd`` + ``<split>/complete/<synset>/<id>.pcd``."""
+    rng = np.random.default_rng(1)
+    for split, synsets in FLAT.items():
+        for synset, models in synsets.items():
+            for model in models:
+                partial = rng.random((n_partial_stored, 3)).astype(np.float32) + 1.0
+                write_points(root / split / "partial" / synset / f"{model}.pcd", partial)
+                complete = rng.random((500, 3)).astype(np.float32)
+                write_points(root / split / "complete" / synset / f"{model}.pcd", complete)
+    return root
+
+
+@pytest.mark.parametrize("split", ["test", "test_novel"])
+def test_flat_original_layouts_load(tmp_path, split):
+    root = build_flat_pcn(tmp_path / "shapenet")
+    ds = PCN(root, split, n_partial=64, n_complete=500)
+    expected = [(s, m) for s in sorted(FLAT[split]) for m in FLAT[split][s]]
+    assert [ds[i]["id"] for i in range(len(ds))] == [f"{s}-{m}" for s, m in expected]
+    for i, (synset, model) in enumerate(expected):
+        item = ds[i]
+        assert item["view"] == 0
+        stored = read_points(root / split / "partial" / synset / f"{model}.pcd")
+        assert rows_subset(item["partial"].numpy(), stored)
+    names = {ds[i]["category"] for i in range(len(ds))}
+    assert names == ({"airplane", "chair"} if split == "test" else {"bus", "bench"})
+
+
+def test_flat_layout_ignores_category_file_without_that_split(tmp_path):
+    root = build_flat_pcn(tmp_path / "shapenet")
+    entries = [{"taxonomy_id": AIRPLANE, "taxonomy_name": "airplane", "test": ["f2"]}]
+    (root / "PCN.json").write_text(json.dumps(entries))
+    assert [PCN(root, "test")[0]["id"]] == [f"{AIRPLANE}-f2"]  # listed
+    assert len(PCN(root, "test_novel")) == 2  # PCN.json has no test_novel list: read from disk
+
+
+def test_flat_layout_errors(tmp_path):
+    root = build_flat_pcn(tmp_path / "shapenet")
+    nested = root / "test" / "partial" / CHAIR / "f9" / "00.pcd"
+    write_points(nested, np.ones((3, 3), np.float32))
+    with pytest.raises(DataError, match="mixes the per-view layout"):
+        PCN(root, "test")
+    nested.unlink()
+    (root / "test" / "complete" / CHAIR / "f3.pcd").unlink()
+    with pytest.raises(DataError, match="f3.pcd.*missing complete"):
+        PCN(root, "test")
+    train_flat = root / "train" / "partial" / CHAIR / "t1.pcd"
+    write_points(train_flat, np.ones((3, 3), np.float32))
+    (root / "train" / "complete").mkdir(parents=True)
+    with pytest.raises(DataError, match="t1.pcd.*<model_id>/NN.pcd$"):
+        PCN(root, "train")
+
+
+@pytest.mark.parametrize("padding", ["repeat", "zeros"])
+def test_padding_of_short_partials(tmp_path, padding):
+    root = build_flat_pcn(tmp_path / "shapenet", n_partial_stored=100)
+    ds = PCN(root, "test", n_partial=256, n_complete=500, padding=padding)
+    item = ds[0]
+    stored = read_points(root / "test" / "partial" / AIRPLANE / "f1.pcd")
+    pts = item["partial"].numpy()
+    assert pts.shape == (256, 3)
+    # every stored point is kept once among the first 100 (stored points sit in [1, 2)^3)
+    assert {tuple(r) for r in pts[:100].tolist()} == {tuple(r) for r in stored.tolist()}
+    if padding == "zeros":
+        assert np.all(pts[100:] == 0.0)
+    else:
+        assert rows_subset(pts[100:], stored)
+    with pytest.raises(ValueError, match="padding.*'edge'"):
+        PCN(root, "test", padding="edge")
+
+
+def test_config_reads_flat_test_novel_and_zero_padding(tmp_path):
+    from pointrecon.utils.instantiate import instantiate
+
+    root = build_flat_pcn(tmp_path / "shapenet")
+    cfg = load_data_config("pcn", root, **{"data.train.padding": "zeros"})
+    for split in ("test", "test_novel"):
+        ds = instantiate(cfg.data[split])
+        assert isinstance(ds, PCN) and ds.split == split and ds.flat
+        assert ds.padding == "zeros"

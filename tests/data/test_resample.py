@@ -45,3 +45,17 @@ def test_errors():
         resample_points(np.zeros((5, 3)), 0, rng)
     with pytest.raises(TypeError, match="rng must be a numpy.random.Generator"):
         resample_points(np.zeros((5, 3)), 5, 0)
+
+
+def test_zero_padding_keeps_every_point_then_origin():
+    pts = np.arange(30, dtype=np.float32).reshape(10, 3) + 1.0
+    out = resample_points(pts, 16, np.random.default_rng(0), padding="zeros")
+    assert out.shape == (16, 3) and out.dtype == np.float32
+    assert sorted(map(tuple, out[:10].tolist())) == sorted(map(tuple, pts.tolist()))
+    assert np.all(out[10:] == 0.0)
+    # with enough points, padding changes nothing
+    a = resample_points(pts, 6, np.random.default_rng(3), padding="zeros")
+    b = resample_points(pts, 6, np.random.default_rng(3), padding="repeat")
+    np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="padding.*'edge'"):
+        resample_points(pts, 16, np.random.default_rng(0), padding="edge")
