@@ -108,7 +108,13 @@ class VoxelFilter:
         code = ijk[:, 0] | (ijk[:, 1] << 21) | (ijk[:, 2] << 42)
         _, first = np.unique(code, return_index=True)
         keys = code[first]
-        new = ~np.isin(keys, self._seen, assume_unique=True)
-        first, keys = first[new], keys[new]
-        self._seen = np.union1d(self._seen, keys)
+        # keys (sorted, unique) against the sorted voxels seen so far: a binary search, then a
+        # sorted merge (hash-based set ops are slow on these bit-packed codes)
+        if len(self._seen):
+            pos = np.searchsorted(self._seen, keys).clip(max=len(self._seen) - 1)
+            new = self._seen[pos] != keys
+            first, keys = first[new], keys[new]
+        merged = np.concatenate([self._seen, keys])
+        merged.sort(kind="stable")
+        self._seen = merged
         return np.sort(first)

@@ -52,7 +52,9 @@ def _geo_offset(xyz: np.ndarray) -> np.ndarray:
     """A whole-metre origin near the bounding-box centre, so relative coordinates stay small."""
     if len(xyz) == 0:
         return np.zeros(3)
-    return np.round((xyz.min(axis=0) + xyz.max(axis=0)) / 2.0)
+    lo = np.array([xyz[:, j].min() for j in range(3)])
+    hi = np.array([xyz[:, j].max() for j in range(3)])
+    return np.round((lo + hi) / 2.0)
 
 
 def _no_points_in_crop(path, crop, lo=None, hi=None) -> DataError:
@@ -63,19 +65,21 @@ def _no_points_in_crop(path, crop, lo=None, hi=None) -> DataError:
 def _read_geo(p, ext, crop, voxel, dtype, progress, chunk_size) -> PointCloudData:
     if ext == ".e57":
         got = read_e57(p, crop=crop, voxel=voxel)
+        got["offset"] = _geo_offset(got["xyz"])
+        got["points"] = (got["xyz"] - got["offset"]).astype(dtype)
     else:
-        got = read_las(p, crop=crop, voxel=voxel, chunk_size=chunk_size, progress=progress)
-    xyz = got["xyz"]
-    if len(xyz) == 0:
+        got = read_las(
+            p, crop=crop, voxel=voxel, chunk_size=chunk_size, progress=progress, dtype=dtype
+        )
+    if len(got["points"]) == 0:
         if crop is not None:
             raise _no_points_in_crop(p, crop)
         raise DataError(p, "empty point cloud: the file holds no points")
-    offset = _geo_offset(xyz)
     return PointCloudData(
-        points=np.ascontiguousarray((xyz - offset).astype(dtype)),
+        points=np.ascontiguousarray(got["points"]),
         normals=got.get("normals"),
         colors=got.get("colors"),
-        offset=offset,
+        offset=got["offset"],
         attributes=got["attributes"],
         crs=got.get("crs"),
         scan_counts=got.get("scan_counts"),
