@@ -21,6 +21,13 @@ REAL = {
 ATTRS = ("intensity", "classification", "return_number", "number_of_returns", "gps_time")
 
 
+def test_lidar_folder_lists_exactly_these_files(real_data_dir):
+    lidar = real_data_dir / "lidar"
+    if not lidar.is_dir():
+        pytest.skip(f"{lidar} not found")
+    assert sorted(p.name for p in lidar.iterdir()) == sorted([*REAL, "testWithNormals.e57"])
+
+
 def _xyz(las) -> np.ndarray:
     return np.stack([np.asarray(las.x), np.asarray(las.y), np.asarray(las.z)], axis=1)
 
