@@ -118,7 +118,7 @@ def read_las(
         dims = set(header.point_format.dimension_names)
         names = [a for a in LAS_ATTRIBUTES if a in dims]
         has_rgb = {"red", "green", "blue"} <= dims
-        crs, crs_records = _crs_of(header.vlrs)
+        crs, crs_records = _crs_of([*header.vlrs, *(getattr(header, "evlrs", None) or [])])
         meta = {
             "format": "las",
             "version": str(header.version),
