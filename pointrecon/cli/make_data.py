@@ -5,12 +5,13 @@ Usage::
     pointrecon make-data out=DIR [train=64] [val=16] [test=16] [seed=0] [n_partial=2048]
         [n_complete=16384] [categories=chair,table,...] [views_per_shape=1] [num_views=1]
         [noise_std=0.0] [dropout=0.0] [width=160] [height=120] [depth=false]
-        [format=both|ply|npz] [workers=0]
+        [format=both|ply|npz] [points_ext=ply|pcd|las|laz|bin|xyz|npz|npy] [workers=0]
 
 Options are ``key=value`` (or ``--key value``). Layout under ``out``::
 
     manifest.json                                   counts per split and category, parameters, files
-    <split>/partial/<category>/<shape id>/<view>.ply   the partial scans (PCN-like layout)
+    <split>/partial/<category>/<shape id>/<view>.ply   the partial scans (PCN-like layout;
+                                                    the extension follows ``points_ext``)
     <split>/complete/<category>/<shape id>.ply        the complete surface samples
     <split>/npz/<category>/<item id>.npz              partial, complete, label, view, normalisation
                                                     [, depth] as float32 arrays
@@ -65,12 +66,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--height", type=int, default=120)
     p.add_argument("--depth", type=_bool, default=False, help="store depth images in the NPZ")
     p.add_argument("--format", choices=("both", "ply", "npz"), default="both")
+    p.add_argument(
+        "--points_ext",
+        choices=POINT_FILE_EXTS,
+        default="ply",
+        help="point-file format of partial/ and complete/ (with format=both|ply)",
+    )
     p.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
     p.add_argument("--quiet", type=_bool, default=False, help="no progress bar")
     p.add_argument(
         "--overwrite", type=_bool, default=False, help="replace a data set already in out"
     )
     return p
+
+
+#: point-file formats make-data writes (E57 is read only); LAS/LAZ store 1 micrometre steps
+POINT_FILE_EXTS = ("ply", "pcd", "las", "laz", "bin", "xyz", "txt", "pts", "csv", "npz", "npy")
+_LAS_META = {"format": "las", "version": "1.2", "point_format": 0, "scales": [1e-6] * 3}
 
 
 def _normalise_argv(argv: list[str]) -> list[str]:
@@ -126,11 +138,13 @@ def make_dataset(args: argparse.Namespace) -> dict[str, Any]:
             partial = np.asarray(arrays["partial"], dtype=np.float32)
             complete = np.asarray(arrays["complete"], dtype=np.float32)
             if args.format in ("both", "ply"):
-                pp = out / split / "partial" / category / shape_id / f"{view:02d}.ply"
-                cp = out / split / "complete" / category / f"{shape_id}.ply"
-                write_points(pp, partial)
+                ext = getattr(args, "points_ext", "ply")
+                meta = _LAS_META if ext in ("las", "laz") else None
+                pp = out / split / "partial" / category / shape_id / f"{view:02d}.{ext}"
+                cp = out / split / "complete" / category / f"{shape_id}.{ext}"
+                write_points(pp, partial, meta=meta)
                 if not cp.exists():
-                    write_points(cp, complete)
+                    write_points(cp, complete, meta=meta)
                 entry["partial"] = pp.relative_to(out).as_posix()
                 entry["complete"] = cp.relative_to(out).as_posix()
             if args.format in ("both", "npz"):

@@ -28,29 +28,39 @@ __all__ = ["complete_points", "run_reconstruct"]
 def run_reconstruct(cfg: DictConfig) -> dict[str, Path]:
     """Complete ``cfg.input`` into ``cfg.output``; returns the written paths."""
     from pointrecon.cli.evaluate import load_model
-    from pointrecon.io import read_points, write_points
+    from pointrecon.io import OUTPUT_EXTENSIONS, read_scan, write_completion
     from pointrecon.train.distributed import resolve_device
 
     extra = list(cfg.get("allowed_targets") or [])
     check_targets(cfg, extra)
     out_path = Path(str(cfg.output))
-    if out_path.suffix.lower() not in (".ply", ".pcd", ".xyz", ".npy", ".pts", ".txt"):
+    if out_path.suffix.lower() not in OUTPUT_EXTENSIONS:
         raise ConfigError(
             f"output={cfg.output!s}: unsupported extension {out_path.suffix!r}; expected a point "
-            "cloud file such as .ply, .pcd, .xyz or .npy"
+            "cloud file such as .ply, .pcd, .xyz, .npy, .las or .laz"
         )
-    mesh_path = out_path.with_name(f"{out_path.stem}_mesh.ply")
+    device = resolve_device(cfg.trainer.accelerator)
+    # geo-referenced scans come relative to cloud.offset; the writer adds it back (float64)
+    crop, voxel = cfg.get("crop"), cfg.get("voxel")
+    cloud = read_scan(
+        str(cfg.input),
+        nan_policy=str(cfg.nan_policy),
+        crop=None if crop is None else list(crop),
+        voxel=None if voxel is None else float(voxel),
+    )
+    points = cloud.points
+    require_distinct_points(points, str(cfg.input))
+    # a mesh in geo-coordinates is written as OBJ (float64 text); PLY would round to float32
+    mesh_ext = ".ply" if cloud.offset is None else ".obj"
+    mesh_path = out_path.with_name(f"{out_path.stem}_mesh{mesh_ext}")
     for target in (out_path, mesh_path) if cfg.mesh else (out_path,):
         check_output(target, [str(cfg.input)], overwrite=bool(cfg.get("overwrite", False)))
-    device = resolve_device(cfg.trainer.accelerator)
     model, ckpt, train_cfg = load_model(cfg.ckpt, extra, str(device))
     n_in = cfg.get("num_input_points")
     if n_in is None:
         n_in = (train_cfg.get("data", {}) or {}).get("train", {}).get("n_partial", 2048)
-    points = read_points(str(cfg.input), nan_policy=str(cfg.nan_policy))
-    require_distinct_points(points, str(cfg.input))
     pred = complete_points(model, points, int(n_in), int(cfg.seed), source=str(cfg.input))
-    write_points(out_path, pred)
+    write_completion(out_path, pred, cloud)
     paths = {"points": out_path}
     print(f"completed {len(points)} input points -> {len(pred)} points: {out_path.resolve()}")
     if cfg.mesh:
@@ -58,6 +68,8 @@ def run_reconstruct(cfg: DictConfig) -> dict[str, Path]:
         from pointrecon.viz import mesh_from_points
 
         mesh = mesh_from_points(pred, method=str(cfg.mesh_method))
+        if cloud.offset is not None:
+            mesh.apply_translation(cloud.offset)
         paths["mesh"] = mesh_path
         write_mesh(paths["mesh"], mesh)
         print(f"mesh ({len(mesh.faces)} faces): {paths['mesh'].resolve()}")

@@ -44,6 +44,16 @@ def _ply_has_faces(path: Path) -> bool:
     return False
 
 
+def _read_cloud(path: Path, nan_policy: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """Points of a point file (float64 relative to the offset for LAS/LAZ/E57) and the offset."""
+    from pointrecon.io import read_point_cloud
+
+    cloud = read_point_cloud(path, nan_policy=nan_policy, dtype=np.float64)
+    if cloud.offset is None:
+        return cloud.points.astype(np.float32), None
+    return cloud.points, cloud.offset
+
+
 def _stem_key(rel: Path) -> str:
     return rel.with_suffix("").as_posix()
 
@@ -155,33 +165,39 @@ class PointCloudFolder(Dataset):
     def __len__(self) -> int:
         return len(self.samples)
 
-    def _read_complete(self, path: Path, rng: np.random.Generator) -> np.ndarray:
+    def _read_complete(
+        self, path: Path, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         from pointrecon.io import (
             MESH_EXTENSIONS,
             POINT_EXTENSIONS,
             read_mesh,
-            read_points,
             sample_surface,
         )
 
         ext = path.suffix.lower()
         if ext in POINT_EXTENSIONS and not (ext in MESH_EXTENSIONS and _ply_has_faces(path)):
-            return read_points(path, nan_policy=self.nan_policy)
+            return _read_cloud(path, self.nan_policy)
         seed = int(rng.integers(2**31))
-        return sample_surface(read_mesh(path), self.n_complete, seed=seed)
+        return sample_surface(read_mesh(path), self.n_complete, seed=seed), None
 
     def __getitem__(self, index: int) -> dict[str, Any]:
-        from pointrecon.io import read_points
-
         if not -len(self) <= index < len(self):
             raise IndexError(f"index {index} out of range for {len(self)} samples")
         index = index % len(self)
         partial_path, complete_path, category, sample_id, view = self.samples[index]
         rng = np.random.default_rng([self.seed, index])
-        partial = resample_points(
-            read_points(partial_path, nan_policy=self.nan_policy), self.n_partial, rng
-        )
-        complete = self._read_complete(complete_path, rng)
+        partial, p_offset = _read_cloud(partial_path, self.nan_policy)
+        complete, c_offset = self._read_complete(complete_path, rng)
+        # geo-referenced files (LAS/LAZ/E57) each come relative to their own offset: express
+        # the pair in one frame (the complete's origin) before going to float32
+        origin = c_offset if c_offset is not None else p_offset
+        if origin is not None:
+            partial = np.asarray(partial, np.float64) + (0.0 if p_offset is None else p_offset)
+            complete = np.asarray(complete, np.float64) + (0.0 if c_offset is None else c_offset)
+            partial = (partial - origin).astype(np.float32)
+            complete = (complete - origin).astype(np.float32)
+        partial = resample_points(partial, self.n_partial, rng)
         if len(complete) != self.n_complete:
             complete = resample_points(complete, self.n_complete, rng)
         if self.normalize:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,8 @@ import numpy as np
 from pointrecon.errors import DataError
 
 from ._common import decode_text, min_bytes_check, parse_floats
+
+_CONTINUATION = re.compile(r"\\[ \t]*(?:\r\n|\r|\n|$)")
 
 
 def _fan(poly: list[int]) -> list[tuple[int, int, int]]:
@@ -18,7 +21,8 @@ def _fan(poly: list[int]) -> list[tuple[int, int, int]]:
 def parse_obj(path: Path, data: bytes) -> tuple[np.ndarray, np.ndarray]:
     """Vertices (V,3) float64 and triangles (F,3) int64; n-gons fan-triangulated,
     negative (relative) indices resolved, every index checked."""
-    text = decode_text(path, data).replace("\\\n", " ")
+    # a backslash ending a line continues it on the next (CRLF and trailing blanks allowed)
+    text = _CONTINUATION.sub(" ", decode_text(path, data))
     vtok: list[str] = []
     tris: list[tuple[int, int, int]] = []
     nv = 0

@@ -110,9 +110,14 @@ def arr_is_int(a: np.ndarray) -> bool:
     return bool(finite.size and finite.max() > 1.0)
 
 
-def npz_bytes(points: np.ndarray, normals: np.ndarray | None, colors: np.ndarray | None) -> bytes:
+def npz_bytes(
+    points: np.ndarray,
+    normals: np.ndarray | None,
+    colors: np.ndarray | None,
+    double: bool = False,
+) -> bytes:
     buf = io.BytesIO()
-    arrays = {"points": points.astype(np.float32)}
+    arrays = {"points": points.astype(np.float64 if double else np.float32)}
     if normals is not None:
         arrays["normals"] = normals.astype(np.float32)
     if colors is not None:
@@ -121,7 +126,7 @@ def npz_bytes(points: np.ndarray, normals: np.ndarray | None, colors: np.ndarray
     return buf.getvalue()
 
 
-def npy_bytes(points: np.ndarray) -> bytes:
+def npy_bytes(points: np.ndarray, double: bool = False) -> bytes:
     buf = io.BytesIO()
-    np.save(buf, points.astype(np.float32), allow_pickle=False)
+    np.save(buf, points.astype(np.float64 if double else np.float32), allow_pickle=False)
     return buf.getvalue()

@@ -179,9 +179,15 @@ def pcd_colors(arr: np.ndarray) -> np.ndarray | None:
     return None
 
 
-def pcd_bytes(points: np.ndarray, normals: np.ndarray | None, colors: np.ndarray | None) -> bytes:
-    """Encode a binary PCD v0.7."""
-    fields = [("x", "<f4"), ("y", "<f4"), ("z", "<f4")]
+def pcd_bytes(
+    points: np.ndarray,
+    normals: np.ndarray | None,
+    colors: np.ndarray | None,
+    double: bool = False,
+) -> bytes:
+    """Encode a binary PCD v0.7 (coordinates as 8-byte floats when ``double``)."""
+    ct = "<f8" if double else "<f4"
+    fields = [("x", ct), ("y", ct), ("z", ct)]
     if normals is not None:
         fields += [("normal_x", "<f4"), ("normal_y", "<f4"), ("normal_z", "<f4")]
     if colors is not None:
@@ -200,7 +206,7 @@ def pcd_bytes(points: np.ndarray, normals: np.ndarray | None, colors: np.ndarray
     types = ["U" if f[0] == "rgb" else "F" for f in fields]
     header = (
         "# .PCD v0.7 - Point Cloud Data file format\nVERSION 0.7\n"
-        f"FIELDS {' '.join(names)}\nSIZE {' '.join('4' for _ in names)}\n"
+        f"FIELDS {' '.join(names)}\nSIZE {' '.join(str(np.dtype(f[1]).itemsize) for f in fields)}\n"
         f"TYPE {' '.join(types)}\nCOUNT {' '.join('1' for _ in names)}\n"
         f"WIDTH {n}\nHEIGHT 1\nVIEWPOINT 0 0 0 1 0 0 0\nPOINTS {n}\nDATA binary\n"
     )

@@ -206,10 +206,16 @@ def colors_from_fields(arr: np.ndarray) -> np.ndarray | None:
     return None
 
 
-def ply_bytes(points: np.ndarray, normals: np.ndarray | None, colors: np.ndarray | None) -> bytes:
-    """Encode a binary little-endian PLY point cloud."""
-    fields = [("x", "<f4"), ("y", "<f4"), ("z", "<f4")]
-    props = ["property float x", "property float y", "property float z"]
+def ply_bytes(
+    points: np.ndarray,
+    normals: np.ndarray | None,
+    colors: np.ndarray | None,
+    double: bool = False,
+) -> bytes:
+    """Encode a binary little-endian PLY point cloud (coordinates as ``double`` when asked)."""
+    ct, cn = ("<f8", "double") if double else ("<f4", "float")
+    fields = [("x", ct), ("y", ct), ("z", ct)]
+    props = [f"property {cn} x", f"property {cn} y", f"property {cn} z"]
     if normals is not None:
         fields += [("nx", "<f4"), ("ny", "<f4"), ("nz", "<f4")]
         props += ["property float nx", "property float ny", "property float nz"]

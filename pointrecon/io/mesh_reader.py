@@ -41,6 +41,30 @@ def _load_trimesh(path, data: bytes, ext: str) -> trimesh.Trimesh:
     return loaded
 
 
+_UV_NAMES = frozenset(
+    {"s", "t", "u", "v", "texture_u", "texture_v", "texcoord", "texture_s", "texture_t"}
+)
+
+
+def _check_ply_counts(path, hdr, n_verts: int, n_faces: int) -> None:
+    """Every declared face must be read; vertices too, unless UV seams split them.
+
+    A textured PLY (UVs per vertex, or per face as ``property list ... texcoord``) may have several
+    UVs at one position along a seam; trimesh splits such vertices, so more vertices than the
+    header declares is the valid reading there, and the face count is what must match.
+    """
+    nv, nf = hdr.element("vertex").count, hdr.element("face").count
+    props = hdr.element("vertex").props + hdr.element("face").props
+    seams = any(name in _UV_NAMES for name, _, _ in props)
+    verts_ok = n_verts == nv or (seams and n_verts >= nv)
+    if not verts_ok or n_faces < nf:
+        raise DataError(
+            path,
+            f"header declares {nv} vertices and {nf} faces "
+            f"but {n_verts} vertices and {n_faces} triangles were read",
+        )
+
+
 def read_mesh(path: str | os.PathLike) -> trimesh.Trimesh:
     """Read a triangle mesh; quads and n-gons are triangulated.
 
@@ -73,12 +97,8 @@ def read_mesh(path: str | os.PathLike) -> trimesh.Trimesh:
         mesh = _load_trimesh(p, data, ext)
         verts = np.asarray(mesh.vertices, dtype=np.float64)
         faces = np.asarray(mesh.faces, dtype=np.int64)
-        if ext == ".ply" and (len(verts) != hdr.element("vertex").count or len(faces) < fel.count):
-            raise DataError(
-                p,
-                f"header declares {hdr.element('vertex').count} vertices and {fel.count} faces "
-                f"but {len(verts)} vertices and {len(faces)} triangles were read",
-            )
+        if ext == ".ply":
+            _check_ply_counts(p, hdr, len(verts), len(faces))
     if verts.ndim != 2 or verts.shape[1] != 3 or len(verts) == 0:
         raise DataError(p, "empty mesh: no vertices")
     if faces.ndim != 2 or faces.shape[1] != 3 or len(faces) == 0:

@@ -47,14 +47,15 @@ def trained_run(tmp_path_factory, compose, tiny, data_cache) -> Path:
 
 def test_train_evaluates_its_best_checkpoint_on_test(trained_run):
     tables = json.loads((trained_run / "test" / "metrics.json").read_text())["tables"]
-    assert set(tables) == {"model", "input", "mirror"} and tables["model"]["mean"]["n"] == 6
+    assert set(tables) == {"model", "input", "mirror", "input_dense", "mirror_dense"}
+    assert tables["model"]["mean"]["n"] == 6
 
 
 def test_eval_writes_tables_per_sample_rows_and_npz(trained_run, tmp_path, compose):
     cfg = compose("eval", [f"ckpt={trained_run}", "emd=true", "trainer.progress=false"])
     result = run_eval(cfg, tmp_path)
     tables = json.loads((tmp_path / "metrics.json").read_text())["tables"]
-    assert set(tables) == {"model", "input", "mirror"}
+    assert set(tables) == {"model", "input", "mirror", "input_dense", "mirror_dense"}
     for method in tables.values():
         assert {"cd_l1", "cd_l2", "fscore", "emd", "n"} <= set(method["mean"])
     rows = list(csv.DictReader((tmp_path / "per_sample.csv").open()))
@@ -218,3 +219,51 @@ def test_eval_dcd_column(trained_run, tmp_path, compose):
     for method in tables.values():
         assert 0.0 < method["mean"]["dcd"] <= 1.0
     assert "## DCD (lower is better)" in (tmp_path / "metrics.md").read_text()
+
+
+def test_reconstruct_las_to_las_keeps_geo_coordinates(trained_run, tmp_path, compose):
+    """A geo-referenced LAS completes in its own frame and lands back within 1 mm."""
+    laspy = pytest.importorskip("laspy")
+    from pointrecon.io import read_point_cloud, read_points, write_points
+
+    rng = np.random.default_rng(1)
+    origin = np.array([1_423_216.0, 4_189_098.0, 68.0])  # float32 spacing here: 0.25-0.5 m
+    rel = rng.normal(size=(400, 3)) * [1.0, 0.6, 0.3]
+    header = laspy.LasHeader(point_format=3, version="1.2")
+    header.scales, header.offsets = np.array([1e-4] * 3), origin
+    las = laspy.LasData(header)
+    las.x, las.y, las.z = (origin + rel).T
+    las.write(str(tmp_path / "scan.las"))
+    src = read_point_cloud(tmp_path / "scan.las", dtype=np.float64)
+    write_points(tmp_path / "local.ply", src.points)  # the same scan, near the origin
+    outs = {}
+    for name, inp in (("geo.las", "scan.las"), ("local.ply", "local.ply")):
+        cfg = compose(
+            "reconstruct",
+            [
+                f"ckpt={trained_run}",
+                f"input={tmp_path / inp}",
+                f"output={tmp_path / ('o_' + name)}",
+            ],
+        )
+        outs[name] = run_reconstruct(cfg)["points"]
+    got = laspy.read(outs["geo.las"])
+    assert got.header.scales[0] == 1e-4 and got.header.offsets.tolist() == origin.tolist()
+    geo = np.stack([got.x, got.y, got.z], axis=1)
+    local = read_points(outs["local.ply"]).astype(np.float64)
+    np.testing.assert_allclose(geo, local + src.offset, rtol=0, atol=1e-3)
+    # crop and voxel at read time: only the region is completed, still at geo-coordinates
+    box = [*(origin - 5), *(origin + [0.0, 5.0, 5.0])]
+    cfg = compose(
+        "reconstruct",
+        [
+            f"ckpt={trained_run}",
+            f"input={tmp_path / 'scan.las'}",
+            f"output={tmp_path / 'half.las'}",
+            f"crop=[{','.join(str(float(v)) for v in box)}]",
+            "voxel=0.05",
+        ],
+    )
+    half = laspy.read(run_reconstruct(cfg)["points"])
+    half_xyz = np.stack([half.x, half.y, half.z], axis=1)
+    assert np.abs(half_xyz - origin).max() < 10.0  # at the scan's geo-location, not at 0

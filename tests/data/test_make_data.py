@@ -67,3 +67,22 @@ def test_npz_only_and_errors(tmp_path):
         main([f"out={out}", "train=-1"])
     with pytest.raises(SystemExit):
         main([f"out={out}", "depth=maybe"])
+
+
+@pytest.mark.parametrize("ext", ["las", "laz", "bin"])
+def test_point_files_in_scan_formats_load_back_as_a_folder(tmp_path, ext):
+    from pointrecon.data.pointcloud_folder import PointCloudFolder
+    from pointrecon.io import read_point_cloud
+
+    out = tmp_path / ext
+    argv = [f"out={out}", "train=2", "val=0", "test=0", "n_partial=32", "n_complete=64"]
+    assert main([*argv, "format=ply", f"points_ext={ext}", "quiet=true"]) == 0
+    m = json.loads((out / "manifest.json").read_text())
+    ds = SyntheticCompletion("train", 2, 0, n_partial=32, n_complete=64)
+    for i, entry in enumerate(m["files"]):
+        assert entry["partial"].endswith(f".{ext}")
+        cloud = read_point_cloud(out / entry["partial"], dtype=np.float64)
+        atol = 1e-6 if ext != "bin" else 0  # LAS stores 1 micrometre steps
+        np.testing.assert_allclose(cloud.world_points(), ds[i]["partial"].numpy(), atol=atol)
+    folder = PointCloudFolder(out / "train", n_partial=32, n_complete=64, normalize=False)
+    assert len(folder) == 2 and tuple(folder[0]["partial"].shape) == (32, 3)

@@ -152,3 +152,22 @@ def test_real_cloud_with_nan_points(real_data_dir, tmp_path):
         item = PointCloudFolder(tmp_path, n_partial=512, n_complete=16, nan_policy="drop")[0]
     assert np.isfinite(item["partial"].numpy()).all()
     assert tuple(item["partial"].shape) == (512, 3)
+
+
+def test_geo_referenced_pairs_share_one_frame(tmp_path):
+    """A LAS partial and a LAZ complete each read relative to their own offset; the pair is
+    expressed in one frame, so the partial still lies on the complete shape."""
+    pytest.importorskip("laspy")
+    rng = np.random.default_rng(0)
+    origin = np.array([636_000.0, 4_189_000.0, 120.0])
+    complete = origin + rng.random((800, 3)) * [20.0, 10.0, 4.0]
+    partial = complete[complete[:, 0] < origin[0] + 6.0]  # one end: a different bbox centre
+    meta = {"format": "las", "scales": [1e-4] * 3}
+    write_points(tmp_path / "partial" / "scan.las", partial, meta=meta)
+    write_points(tmp_path / "complete" / "scan.laz", complete, meta=meta)
+    for norm in (False, True):
+        item = PointCloudFolder(tmp_path, n_partial=128, n_complete=800, normalize=norm)[0]
+        p, c = item["partial"].numpy(), item["complete"].numpy()
+        assert rows_subset(p, c, atol=1e-3 if not norm else 1e-4)
+        if not norm:  # the complete's origin: small float32 coordinates, nothing collapsed
+            assert np.abs(c).max() < 50.0 and len(np.unique(c, axis=0)) == 800

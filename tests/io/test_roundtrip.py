@@ -23,7 +23,11 @@ from pointrecon.io import (
 CARRIES = {
     ".ply": (True, True), ".pcd": (True, True), ".xyz": (True, True), ".pts": (True, True),
     ".txt": (True, True), ".csv": (True, True), ".npy": (False, False), ".npz": (True, True),
+    ".bin": (False, False),
 }  # fmt: skip
+# LAS/LAZ quantise to the header scale (1 mm by default); E57 is read only
+QUANTISED = (".las", ".laz")
+READ_ONLY = (".e57",)
 
 
 @pytest.fixture
@@ -37,11 +41,11 @@ def cloud():
 
 
 def test_extension_lists():
-    assert set(CARRIES) == set(POINT_EXTENSIONS)
+    assert set(CARRIES) | set(QUANTISED) | set(READ_ONLY) == set(POINT_EXTENSIONS)
     assert set(MESH_EXTENSIONS) == {".obj", ".off", ".stl", ".ply", ".glb", ".gltf"}
 
 
-@pytest.mark.parametrize("ext", POINT_EXTENSIONS)
+@pytest.mark.parametrize("ext", sorted(CARRIES))
 def test_points_roundtrip(tmp_path, cloud, ext):
     pts, nrm, col = cloud
     path = tmp_path / f"cloud{ext}"
@@ -51,13 +55,30 @@ def test_points_roundtrip(tmp_path, cloud, ext):
     np.testing.assert_array_equal(got, pts)  # float32 survives exactly (text uses repr)
 
 
-@pytest.mark.parametrize("ext", POINT_EXTENSIONS)
+@pytest.mark.parametrize("ext", QUANTISED)
+def test_las_roundtrip_to_the_millimetre(tmp_path, cloud, ext):
+    pts, nrm, col = cloud
+    path = tmp_path / f"cloud{ext}"
+    with pytest.warns(UserWarning, match="normals not written"):
+        write_points(path, pts, normals=nrm, colors=col)
+    c = read_point_cloud(path, dtype=np.float64)
+    np.testing.assert_allclose(c.world_points(), pts, rtol=0, atol=0.5e-3 + 1e-9)
+    np.testing.assert_allclose(c.colors, col, atol=0.5 / 65535 + 1e-6)
+    assert c.normals is None
+
+
+def test_e57_is_read_only(tmp_path, cloud):
+    with pytest.raises(DataError, match="writing E57 is not supported"):
+        write_points(tmp_path / "x.e57", cloud[0])
+
+
+@pytest.mark.parametrize("ext", sorted(CARRIES))
 def test_normals_colors_roundtrip(tmp_path, cloud, ext):
     pts, nrm, col = cloud
     has_n, has_c = CARRIES[ext]
     path = tmp_path / f"cloud{ext}"
-    if ext == ".npy":
-        with pytest.warns(UserWarning, match="points only"):
+    if ext in (".npy", ".bin"):
+        with pytest.warns(UserWarning, match="not written"):
             write_points(path, pts, normals=nrm, colors=col)
     else:
         write_points(path, pts, normals=nrm, colors=col)
