@@ -205,3 +205,21 @@ def test_folder_data_set_with_a_missing_listed_scan_fails(tmp_path):
     with pytest.raises(DataError, match=rf"{gone.name}: listed in .*manifest.json but missing"):
         PointCloudFolder(out, "val")
     np.testing.assert_equal(len(listed), 2)
+
+
+def test_eval_meshes_bad_mesh_is_one_line_and_writes_nothing(untrained_run, tmp_path):
+    meshes = tmp_path / "meshes"
+    meshes.mkdir()
+    (meshes / "broken.off").write_text("OFF\n3 1 0\n0 0 0\n1 0 0\n")  # truncated
+    out = tmp_path / "out"
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore")
+    res = subprocess.run(
+        [sys.executable, "-m", "pointrecon.cli.main", "eval-meshes", f"ckpt={untrained_run}",
+         f"dir={meshes}", f"output_dir={out}", f"paths.root_dir={tmp_path}"],
+        capture_output=True, text=True, env=env, timeout=300,
+    )  # fmt: skip
+    assert res.returncode == 1
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("pointrecon eval-meshes: error: "), lines
+    assert "broken.off" in lines[0]
+    assert not out.exists()
