@@ -1,9 +1,10 @@
-"""Point-cloud and mesh I/O (numpy, Open3D, trimesh; no torch).
+"""Point-cloud, mesh and volume I/O (numpy, Open3D, trimesh, nibabel, pydicom; no torch).
 
 Every failure raises :class:`pointrecon.errors.DataError` naming the file and the reason.
 """
 
 from .cloud import PointCloudData
+from .dicom_writer import write_dicom_series
 from .files import find_files
 from .formats import MESH_EXTENSIONS, POINT_EXTENSIONS
 from .mesh_reader import read_mesh
@@ -12,10 +13,15 @@ from .normalization import Normalization, normalize
 from .point_reader import read_point_cloud, read_points
 from .point_writer import write_points
 from .sampling import sample_surface
+from .volume import VolumeData
+from .volume_reader import VOLUME_EXTENSIONS, read_volume
+from .volume_writer import write_volume
 
 __all__ = [
     "MESH_EXTENSIONS",
     "POINT_EXTENSIONS",
+    "VOLUME_EXTENSIONS",
+    "VolumeData",
     "Normalization",
     "PointCloudData",
     "find_files",
@@ -23,7 +29,10 @@ __all__ = [
     "read_mesh",
     "read_point_cloud",
     "read_points",
+    "read_volume",
     "sample_surface",
     "write_mesh",
+    "write_dicom_series",
     "write_points",
+    "write_volume",
 ]
