@@ -63,9 +63,7 @@ def run_volume(cfg: DictConfig) -> dict[str, Path]:
     label = None if cfg.get("label") is None else int(cfg.label)
     level = None if cfg.get("level") is None else float(cfg.level)
     if cfg.get("complete"):
-        from pointrecon.cli._volume_completion import complete_volume
-
-        points, mesh = complete_volume(volume, cfg, level=level, label=label), None
+        points, mesh = _complete(volume, cfg, level, label), None
     else:
         mesh = extract_surface(
             volume,
@@ -97,6 +95,25 @@ def run_volume(cfg: DictConfig) -> dict[str, Path]:
         render_slices(volume, targets["slices_png"], level=level, label=label)
         print(f"slices: {targets['slices_png'].resolve()}")
     return targets
+
+
+def _complete(volume, cfg: DictConfig, level: float | None, label: int | None):
+    """Sparse-slice completion of ``volume`` with the checkpoint ``cfg.ckpt``."""
+    from pointrecon.cli.evaluate import load_model
+    from pointrecon.train.distributed import resolve_device
+    from pointrecon.train.volume_completion import complete_sparse_volume
+
+    if cfg.get("ckpt") is None:
+        raise ConfigError("complete=true needs ckpt=<run or checkpoint of a sparse-slice model>")
+    device = resolve_device(cfg.trainer.accelerator)
+    model, _, train_cfg = load_model(cfg.ckpt, list(cfg.get("allowed_targets") or []), str(device))
+    n_in = int((train_cfg.get("data", {}) or {}).get("train", {}).get("n_partial", 1024))
+    axis = None if cfg.get("slice_axis") is None else int(cfg.slice_axis)
+    points = complete_sparse_volume(
+        model, volume, n_partial=n_in, level=level, label=label, slice_axis=axis, seed=int(cfg.seed)
+    )
+    print(f"completed the sparse slices into {len(points)} points")
+    return points
 
 
 @hydra.main(version_base="1.3", config_path=conf_dir(), config_name="volume")
