@@ -2,7 +2,7 @@
 
 Shapes:
     partial (B, N, 3) contour points whose slices are planes z = const, lengths (B,) optional
-    -> ReconOutput(coarse (B, N (1 + 2S), 3), fine (B, N (1 + 2S), 3), steps)
+    -> ReconOutput(coarse (B, N (1 + 2S + F), 3), fine (B, N (1 + 2S + F), 3), steps)
 """
 
 from __future__ import annotations
@@ -38,7 +38,11 @@ class SparseSliceNet(nn.Module):
        gap away beyond the first and last slice). For ``points_per_side`` fractions a in (0, 1/2)
        toward each side, a point ``(1 - a) p + a q + delta`` is emitted; the offset ``delta`` comes
        from an MLP on the features of p and q, the RNN states of both slices, q - p and a;
-    5. the observed contour points are kept in the output; an optional point-sequence ``refiner``
+    5. **fill between contours**: each contour point also emits ``fill_points`` points between
+       itself and an attention-weighted partner in its own slice (uniform attention, i.e. the
+       slice centroid, at the start), moved by an MLP offset; they cover lids and horizontal
+       faces that lie between slices, where no contour passes;
+    6. the observed contour points are kept in the output; an optional point-sequence ``refiner``
        (e.g. :class:`~pointrecon.models.SequenceRefiner`) can follow, conditioned on the pooled
        RNN state.
 
@@ -52,13 +56,14 @@ class SparseSliceNet(nn.Module):
         bidirectional: run the RNN both ways over the slices.
         num_layers: RNN layers.
         points_per_side: S, points emitted toward each neighbouring slice per contour point.
+        fill_points: F, points emitted toward the in-slice partner per contour point (0: none).
         offset_hidden: widths of the offset MLP.
         refiner: optional module ``forward(points, code) -> list of steps``; its code has
             ``code_channels`` = H x directions.
         slice_tol: z tolerance that groups points into one slice (input units).
 
     Shapes:
-        partial (B, N, 3), lengths (B,) -> fine (B, N (1 + 2S), 3)
+        partial (B, N, 3), lengths (B,) -> fine (B, N (1 + 2S + F), 3)
     """
 
     def __init__(
@@ -70,6 +75,7 @@ class SparseSliceNet(nn.Module):
         bidirectional: bool = True,
         num_layers: int = 1,
         points_per_side: int = 2,
+        fill_points: int = 3,
         offset_hidden: tuple[int, ...] = (128, 64),
         refiner: nn.Module | None = None,
         slice_tol: float = 1e-4,
@@ -83,6 +89,7 @@ class SparseSliceNet(nn.Module):
             ("hidden", hidden),
             ("num_layers", num_layers),
             ("points_per_side", points_per_side),
+            ("fill_points", fill_points + 1),
         ):
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ValueError(f"{name} must be a positive int, got {v!r}")
@@ -115,11 +122,28 @@ class SparseSliceNet(nn.Module):
         self.register_buffer(
             "fractions", (torch.arange(s, dtype=torch.float32) + 0.5) / (2 * s), persistent=False
         )
+        # fill points: toward an attention-weighted partner within the slice (initially the
+        # slice centroid), for lids and horizontal faces that no slice contour shows
+        self.fill_points = int(fill_points)
+        if self.fill_points:
+            self.att_q = nn.Linear(feat_channels, 32, bias=False)
+            self.att_k = nn.Linear(feat_channels, 32, bias=False)
+            nn.init.zeros_(self.att_q.weight)
+            self.fill_in = nn.Linear(2 * feat_channels + self.code_channels + 3 + 1, widths[0])
+            self.fill_mlp = nn.Sequential(nn.ReLU(inplace=True), _mlp([*widths, 3], last_act=False))
+            last = self.fill_mlp[-1][-1]
+            nn.init.normal_(last.weight, std=1e-3)
+            nn.init.zeros_(last.bias)
+            self.register_buffer(
+                "fill_fractions",
+                torch.arange(1, self.fill_points + 1, dtype=torch.float32) / (self.fill_points + 1),
+                persistent=False,
+            )
         self.refiner = refiner
 
     @property
     def num_output_points_factor(self) -> int:
-        return 1 + 2 * self.points_per_side
+        return 1 + 2 * self.points_per_side + self.fill_points
 
     def _slices(self, z: Tensor, valid: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         """Slice index per point (B, N), slice heights (B, T), slice mask (B, T), count (B,)."""
@@ -155,6 +179,25 @@ class SparseSliceNet(nn.Module):
             d = d.masked_fill(~ok, float("inf"))
             dist, nn_idx = d.min(dim=2)
         return nn_idx, torch.isfinite(dist)
+
+    def _fill(
+        self, pts: Tensor, feats: Tensor, hp: Tensor, sidx: Tensor, valid: Tensor
+    ) -> tuple[Tensor, Tensor]:
+        """Fill points (B, N F, 3) and their bases, between each point and its in-slice partner."""
+        B, N, _ = pts.shape
+        same = (sidx[:, :, None] == sidx[:, None, :]) & valid[:, None, :]
+        scores = self.att_q(feats) @ self.att_k(feats).transpose(1, 2) / 32**0.5
+        att = torch.softmax(scores.masked_fill(~same, float("-inf")), dim=-1)  # (B, N, N)
+        partner = att @ pts
+        ctx = att @ feats
+        b = self.fill_fractions.view(1, 1, -1, 1)
+        base = pts[:, :, None] + b * (partner - pts)[:, :, None]  # (B, N, F, 3)
+        pre = self.fill_in(
+            torch.cat([feats, ctx, hp, partner - pts, torch.ones_like(pts[..., :1])], -1)
+        )
+        pre = pre[:, :, None] + self.frac_in(self.fill_fractions[:, None])
+        delta = self.fill_mlp(pre)
+        return (base + delta).reshape(B, -1, 3), base.reshape(B, -1, 3)
 
     def forward(
         self,
@@ -222,9 +265,14 @@ class SparseSliceNet(nn.Module):
         pre = torch.stack(sides, 2)[:, :, :, None] + self.frac_in(self.fractions[:, None])
         delta = self.offset_mlp(pre)  # (B, N, 2, S, 3)
         base = torch.stack(bases, 2)
-        generated = (base + delta).reshape(B, -1, 3)
-        coarse = torch.cat([pts, base.reshape(B, -1, 3)], 1)
-        fine = torch.cat([pts, generated], 1)
+        generated = [(base + delta).reshape(B, -1, 3)]
+        coarse_parts = [pts, base.reshape(B, -1, 3)]
+        if self.fill_points:
+            fill, fill_base = self._fill(pts, feats, hp, sidx, valid)
+            generated.append(fill)
+            coarse_parts.append(fill_base)
+        coarse = torch.cat(coarse_parts, 1)
+        fine = torch.cat([pts, *generated], 1)
         steps: list[Tensor] = []
         if self.refiner is not None:
             steps = list(self.refiner(fine, code))

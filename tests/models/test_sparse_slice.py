@@ -19,7 +19,9 @@ def stacked_rings(B=2, T=4, per=32, gap=0.3, seed=0) -> torch.Tensor:
 
 def test_shapes_observation_kept_and_coarse_interpolates():
     torch.manual_seed(0)
-    m = SparseSliceNet(feat_channels=16, slice_channels=32, hidden=16, points_per_side=3)
+    m = SparseSliceNet(
+        feat_channels=16, slice_channels=32, hidden=16, points_per_side=3, fill_points=0
+    )
     x = stacked_rings()
     out = m(partial=x)
     assert out.fine.shape == (2, x.shape[1] * 7, 3) and out.coarse.shape == out.fine.shape
@@ -29,6 +31,20 @@ def test_shapes_observation_kept_and_coarse_interpolates():
     assert z.min() >= -0.45 - 0.3 - 1e-5 and z.max() <= 0.45 + 0.3 + 1e-5
     # the offsets start near zero: fine close to coarse
     assert (out.fine - out.coarse).abs().max() < 0.05
+
+
+def test_fill_points_start_between_each_point_and_its_slice_centroid():
+    torch.manual_seed(0)
+    m = SparseSliceNet(feat_channels=16, slice_channels=32, hidden=16, fill_points=3)
+    x = stacked_rings(B=1, T=3)
+    out = m(partial=x)
+    n = x.shape[1]
+    assert out.fine.shape == (1, n * 8, 3)
+    fill = out.coarse[0, n * 5 :].reshape(n, 3, 3)  # (point, fraction, xyz)
+    r = fill[..., :2].norm(dim=-1)
+    # the rings are centred on the z axis: the centroid is near it, so radii shrink 3/4, 1/2, 1/4
+    torch.testing.assert_close(r.mean(0), torch.tensor([0.45, 0.3, 0.15]), atol=0.03, rtol=0)
+    torch.testing.assert_close(fill[..., 2], x[0, :, None, 2].expand(n, 3))  # in the slice plane
 
 
 def test_point_order_does_not_matter():
@@ -63,6 +79,9 @@ def test_padded_batches_match_unpadded():
 def test_gradients_reach_every_part(bidirectional):
     torch.manual_seed(0)
     m = SparseSliceNet(feat_channels=16, slice_channels=32, hidden=16, bidirectional=bidirectional)
+    # the attention query starts at zero (uniform attention), which leaves the key without a
+    # gradient at the very first step; move it as one optimizer step would
+    torch.nn.init.normal_(m.att_q.weight, std=0.1)
     out = m(partial=stacked_rings())
     out.fine.square().sum().backward()
     for name, p in m.named_parameters():
