@@ -59,10 +59,10 @@ def bench_marching_cubes(sizes: list[int], max_time_s: float) -> list[dict]:
         mesh = extract_surface(vol, 0.0)
         shape = {"volume": [n, n, n], "faces": int(len(mesh.faces))}
         cases = {
-            "skimage.marching_cubes (peer)": lambda: marching_cubes(field, 0.0),
-            "extract_surface": lambda: extract_surface(vol, 0.0),
-            "sample 16384": lambda: sample_surface(mesh, 16384, seed=0),
-            "mc+sample": lambda: sample_surface(extract_surface(vol, 0.0), 16384, seed=0),
+            "skimage.marching_cubes (peer)": lambda f=field: marching_cubes(f, 0.0),
+            "extract_surface": lambda v=vol: extract_surface(v, 0.0),
+            "sample 16384": lambda m=mesh: sample_surface(m, 16384, seed=0),
+            "mc+sample": lambda v=vol: sample_surface(extract_surface(v, 0.0), 16384, seed=0),
         }
         for name, fn in cases.items():
             rows.append({"case": f"volume/{name}", "shape": shape, "mode": "forward"}
