@@ -28,14 +28,16 @@ def complete_sparse_volume(
     label: int | None = None,
     slice_axis: int | None = None,
     seed: int = 0,
+    max_passes: int = 8,
 ) -> np.ndarray:
     """Complete the surface of a sparse-slice volume (each slice of ``volume`` a kept slice).
 
     The contours of every slice (at ``level`` or of ``label``, as
     :func:`~pointrecon.volumes.extract_surface` would threshold) are taken in the slice frame
-    (millimetres, sliced axis as z), resampled to ``n_partial`` points, normalised (partial-fitted
-    frame, as in training), completed by ``model``, and mapped back to world millimetres through
-    the volume's affine.
+    (millimetres, sliced axis as z), normalised once (partial-fitted frame, as in training), cut
+    into random subsets of ``n_partial`` points (the contour density the model was trained on;
+    up to ``max_passes`` subsets, so large volumes keep more of their contours), each completed by
+    ``model``; the outputs are joined and mapped back to world millimetres through the affine.
 
     Shapes:
         returns (M, 3) float32 world points
@@ -53,11 +55,18 @@ def complete_sparse_volume(
     if len(pts) == 0:
         raise DataError(volume.source, f"no contour at level {lev:g} in any slice")
     rng = np.random.default_rng(seed)
-    partial, norm = normalize(resample_points(pts, int(n_partial), rng))
+    n = int(n_partial)
+    passes = int(np.clip(-(-len(pts) // n), 1, max(1, int(max_passes))))
+    order = rng.permutation(len(pts))
+    norm = normalize(pts)[1]
     device = next(model.parameters()).device
     model.eval()
-    out = model(partial=torch.from_numpy(partial)[None].to(device)).fine[0].float().cpu().numpy()
-    frame = norm.invert(out).astype(np.float64)
+    outs = []
+    for chunk in np.array_split(order, passes):
+        part = norm.apply(resample_points(pts[chunk], n, rng))
+        x = torch.from_numpy(part)[None].to(device)
+        outs.append(model(partial=x).fine[0].float().cpu().numpy())
+    frame = norm.invert(np.concatenate(outs)).astype(np.float64)
     ijk = np.empty_like(frame)
     ijk[:, perm] = frame / sp
     return volume.to_world(ijk).astype(np.float32)
