@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "view": ("view", "interactive Open3D viewer for point clouds and meshes"),
     "render": ("render", "headless PNG renders and an HTML gallery"),
     "mesh": ("mesh", "surface reconstruction of a point cloud"),
+    "volume": ("volume", "CT/MRI volume (NIfTI, DICOM, NRRD) to a surface in world mm"),
     "bench": ("bench", "the benchmark suite (Hydra: conf/bench.yaml)"),
 }
 

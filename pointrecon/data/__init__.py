@@ -23,6 +23,7 @@ _EXPORTS: dict[str, str] = {
     "SampleCache": "cache",
     "SyntheticCompletion": "synthetic",
     "MeshFolderCompletion": "mesh_folder",
+    "SparseSliceCompletion": "sparse_slices",
     "kfold_indices": "folds",
     # file-based public data sets
     "PCN": "pcn",

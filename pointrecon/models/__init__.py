@@ -1,6 +1,6 @@
 """Models: point encoders (PointNet, PointNet++, DGCNN), an image CNN, point decoders (FC,
 folding, coarse-to-fine), refiners (RNN over ordered point sequences, identity) and the
-reconstructors composing them."""
+reconstructors composing them, and the sparse-slice completion model."""
 
 from pointrecon.models.completion import CompletionNet
 from pointrecon.models.decoders import CoarseToFine, FCDecoder, FoldingDecoder
@@ -18,6 +18,7 @@ from pointrecon.models.outputs import DecoderOutput, EncoderOutput, ReconOutput
 from pointrecon.models.reconstructor import Reconstructor
 from pointrecon.models.refiners import IdentityRefiner, LocalSequenceRefiner, SequenceRefiner
 from pointrecon.models.single_view import SingleViewReconstructor
+from pointrecon.models.sparse_slice import SparseSliceNet
 
 __all__ = [
     "DGCNN",
@@ -39,5 +40,6 @@ __all__ = [
     "SequenceRefiner",
     "SetAbstraction",
     "SingleViewReconstructor",
+    "SparseSliceNet",
     "TNet",
 ]
