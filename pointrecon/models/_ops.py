@@ -15,12 +15,17 @@ from pointrecon.ops import gather_points
 from pointrecon.ops import knn as _knn
 from pointrecon.ops import serialize as _serialize
 
-__all__ = ["ball_query", "fps", "gather_points", "knn_idx", "serialize"]
+__all__ = ["ball_query", "fps", "gather_points", "knn_dists", "knn_idx", "serialize"]
 
 
 def knn_idx(x: Tensor, y: Tensor, k: int, lengths: Tensor | None = None) -> Tensor:
     """Indices of the k nearest points of ``y`` for each point of ``x`` (same ``lengths``)."""
     return _knn(x.detach(), y.detach(), k, x_lengths=lengths, y_lengths=lengths).idx
+
+
+def knn_dists(x: Tensor, y: Tensor, k: int) -> Tensor:
+    """Squared distances to the k nearest points of ``y`` for each point of ``x``, (B, N, K)."""
+    return _knn(x.detach(), y.detach(), k).dists
 
 
 def fps(points: Tensor, k: int, lengths: Tensor | None = None) -> Tensor:

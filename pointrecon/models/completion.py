@@ -48,6 +48,19 @@ class CompletionNet(nn.Module):
         normalize_input: present the partial to the network in the frame fitted on it (centre
             of its bounding box at the origin, farthest point at radius 1) and map the output
             back, so the model sees one frame whatever frame the data comes in.
+        snap_radius: at inference (eval mode), predicted points closer to the partial than
+            ``snap_radius`` times the partial's median point spacing are projected onto the
+            plane fitted to their ``snap_k`` nearest partial points (:func:`snap_to_surface`),
+            so that where the scan saw the surface the output lies on it; 0 turns it off.
+        snap_k: partial points per fitted plane.
+        snap_depth: when > 0, only points closer to that plane than ``snap_depth`` times the
+            spacing are projected (a thin part's far side stays where it was predicted).
+        consensus_tau: at inference, when > 0, the scan is also completed after a fixed
+            rotation (the model was trained with random rotations, so both runs are equally
+            valid guesses); predicted points farther than ``consensus_tau`` (in the frame
+            fitted on the partial) from every point of the second completion are disputed,
+            and :func:`replace_disputed` puts midpoints between neighbouring scan points in
+            their place. This trades completeness for accuracy where the model is unsure.
     """
 
     def __init__(
@@ -67,6 +80,10 @@ class CompletionNet(nn.Module):
         split_scales: Sequence[float] = (0.1, 0.04),
         keep_partial: bool = True,
         normalize_input: bool = True,
+        snap_radius: float = 0.0,
+        snap_k: int = 8,
+        snap_depth: float = 0.0,
+        consensus_tau: float = 0.0,
     ) -> None:
         super().__init__()
         ups = [int(u) for u in up_factors]
@@ -87,6 +104,13 @@ class CompletionNet(nn.Module):
         self.seeds_fc, self.seeds_partial = int(seeds_fc), int(seeds_partial)
         self.steps, self.keep_partial = steps, bool(keep_partial)
         self.normalize_input = bool(normalize_input)
+        if not snap_radius >= 0 or not isinstance(snap_k, int) or snap_k < 3:
+            raise ValueError(f"need snap_radius >= 0 and snap_k >= 3, got {snap_radius}, {snap_k}")
+        self.snap_radius, self.snap_k = float(snap_radius), snap_k
+        self.snap_depth = float(snap_depth)
+        if not consensus_tau >= 0:
+            raise ValueError(f"consensus_tau must be >= 0, got {consensus_tau}")
+        self.consensus_tau = float(consensus_tau)
         code_c = int(encoder.out_channels)
         point_c = int(encoder.point_channels)
         self.seed_mlp = SharedMLP([code_c, 512, 3 * self.seeds_fc], norm="none", last_act=False)
@@ -106,6 +130,25 @@ class CompletionNet(nn.Module):
             n *= r.up_factor
         return n + (num_partial if self.keep_partial else 0)
 
+    def _complete(
+        self, partial: Tensor, lengths: Tensor | None
+    ) -> tuple[Tensor, list[Tensor], Tensor]:
+        """(coarse seeds, moved points of each step, last children) for a normalised partial."""
+        B, N, _ = partial.shape
+        enc = self.encoder(partial, lengths)
+        code, feats = enc.code, enc.point_feats
+        coarse = self.seed_mlp(code).reshape(B, self.seeds_fc, 3)
+        points = coarse
+        if self.seeds_partial:
+            idx = _ops.fps(partial, min(self.seeds_partial, N))
+            points = torch.cat([coarse, _ops.gather_points(partial, idx)], dim=1)
+        outputs: list[Tensor] = []
+        parent = None
+        for refiner in self.refiners:
+            moved, points, parent = refiner(points, partial, feats, code, parent)
+            outputs.append(moved)
+        return coarse, outputs, points
+
     def forward(
         self,
         partial: Tensor | None = None,
@@ -124,18 +167,16 @@ class CompletionNet(nn.Module):
                 center = (lo + hi) / 2
                 scale = (partial - center).norm(dim=-1).amax(dim=1)[:, None, None].clamp_min(1e-8)
             partial = (partial - center) / scale
-        enc = self.encoder(partial, lengths)
-        code, feats = enc.code, enc.point_feats
-        coarse = self.seed_mlp(code).reshape(B, self.seeds_fc, 3)
-        points = coarse
-        if self.seeds_partial:
-            idx = _ops.fps(partial, min(self.seeds_partial, N))
-            points = torch.cat([coarse, _ops.gather_points(partial, idx)], dim=1)
-        outputs: list[Tensor] = []
-        parent = None
-        for refiner in self.refiners:
-            moved, points, parent = refiner(points, partial, feats, code, parent)
-            outputs.append(moved)
+        coarse, outputs, points = self._complete(partial, lengths)
+        if not self.training:
+            if self.consensus_tau > 0:
+                rot = _consensus_rotation(partial)
+                second = self._complete(partial @ rot.T, lengths)[2] @ rot
+                points = replace_disputed(points, second, partial, self.consensus_tau)
+            if self.snap_radius > 0:
+                points = snap_to_surface(
+                    points, partial, self.snap_radius, self.snap_k, self.snap_depth
+                )
         outputs.append(points)
         if self.normalize_input:
             coarse = coarse * scale + center
@@ -143,3 +184,66 @@ class CompletionNet(nn.Module):
         if self.keep_partial:  # the observed points themselves, not a round trip of them
             outputs[-1] = torch.cat([observed, outputs[-1]], dim=1)
         return ReconOutput(coarse, outputs[-1], outputs)
+
+
+@torch.no_grad()
+def snap_to_surface(
+    points: Tensor, partial: Tensor, radius: float = 2.0, k: int = 8, depth: float = 0.0
+) -> Tensor:
+    """Project the points near the observed partial onto its local surface.
+
+    A point whose nearest partial point is closer than ``radius * h`` (h: the partial's median
+    nearest-neighbour spacing, per sample) moves to its orthogonal projection on the plane
+    through the centroid of its ``k`` nearest partial points, with the normal of their smallest
+    principal axis. Other points are returned unchanged.
+
+    Shapes:
+        points (B, M, 3), partial (B, N, 3) -> (B, M, 3)
+    """
+    B, N, _ = partial.shape
+    k = min(int(k), N)
+    spacing = _ops.knn_dists(partial, partial, 2)[..., 1].clamp_min(0).sqrt()  # (B, N)
+    h = spacing.median(dim=1).values  # (B,)
+    idx = _ops.knn_idx(points, partial, k).clamp_min(0)  # (B, M, K)
+    nb = _ops.gather_points(partial, idx)  # (B, M, K, 3)
+    near = (nb[:, :, 0] - points).norm(dim=-1) < radius * h[:, None]
+    centre = nb.mean(dim=2)
+    rel = nb - centre[:, :, None]
+    cov = rel.transpose(-1, -2) @ rel  # (B, M, 3, 3)
+    normal = torch.linalg.eigh(cov.double())[1][..., 0].to(points.dtype)  # smallest axis
+    offset = ((points - centre) * normal).sum(-1, keepdim=True)
+    if depth > 0:  # leave points well off the local plane alone (e.g. a thin part's far side)
+        near &= offset[..., 0].abs() < depth * h[:, None]
+    return torch.where(near[..., None], points - offset * normal, points)
+
+
+def _consensus_rotation(like: Tensor) -> Tensor:
+    """The fixed rotation of the consensus run: 120 degrees about (1, 1, 1) / sqrt(3), which
+    permutes the axes (x -> y -> z -> x), so no axis keeps its role."""
+    return torch.tensor([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]).to(like)
+
+
+@torch.no_grad()
+def replace_disputed(
+    points: Tensor, other: Tensor, partial: Tensor, tau: float, k: int = 8
+) -> Tensor:
+    """Replace the points of ``points`` that no point of ``other`` confirms within ``tau``.
+
+    A disputed point i becomes the midpoint between a scan point and one of its ``k`` nearest
+    scan points: candidate ``i mod (N k)`` of a fixed shuffle of all N k such midpoints, so
+    distinct disputed points get distinct midpoints (for M <= N k).
+
+    Shapes:
+        points (B, M, 3), other (B, M', 3), partial (B, N, 3) -> (B, M, 3)
+    """
+    B, M, _ = points.shape
+    N = partial.shape[1]
+    k = min(int(k), N - 1)
+    if k < 1:
+        return points
+    disputed = _ops.knn_dists(points, other, 1)[..., 0].clamp_min(0).sqrt() > tau  # (B, M)
+    nb = _ops.gather_points(partial, _ops.knn_idx(partial, partial, k + 1)[..., 1:].clamp_min(0))
+    mids = (0.5 * (partial[:, :, None] + nb)).reshape(B, N * k, 3)
+    order = torch.randperm(N * k, generator=torch.Generator().manual_seed(0)).to(points.device)
+    pick = order[torch.arange(M, device=points.device) % (N * k)]
+    return torch.where(disputed[..., None], mids[:, pick], points)
