@@ -1,0 +1,51 @@
+"""Whether the fused Triton kernels can run on a tensor (private).
+
+Triton kernels run on CUDA tensors when ``triton`` imports, and on CPU tensors through the Triton
+interpreter when the environment variable ``TRITON_INTERPRET=1`` was set before the kernels were
+first imported (the interpreter is how they are tested without a GPU; it is slow, for small sizes).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+
+from torch import Tensor
+
+#: The Triton kernels handle 3D points and at most this many neighbours (kept in registers).
+MAX_K = 32
+
+
+@functools.lru_cache(maxsize=1)
+def has_triton() -> bool:
+    """True when ``import triton`` works."""
+    try:
+        import triton  # noqa: F401
+        import triton.language  # noqa: F401
+    except Exception:
+        return False
+    return True
+
+
+def interpreting() -> bool:
+    """True when the Triton interpreter is switched on (``TRITON_INTERPRET=1``)."""
+    return os.environ.get("TRITON_INTERPRET", "0").lower() in ("1", "true", "yes", "on")
+
+
+def why_not(x: Tensor) -> str | None:
+    """None when the Triton kernels can run on ``x``'s device, else the reason they cannot."""
+    if not has_triton():
+        return "the triton package is not installed (pip install 'pointrecon[dev]' or triton)"
+    if x.device.type == "cuda":
+        return None
+    if x.device.type == "cpu" and interpreting():
+        return None
+    return (
+        f"Triton kernels run on CUDA tensors, or on CPU tensors with TRITON_INTERPRET=1 set "
+        f"before start-up; got a tensor on {x.device}"
+    )
+
+
+def usable(x: Tensor) -> bool:
+    """True when the Triton kernels can run on ``x``'s device."""
+    return why_not(x) is None
