@@ -9,8 +9,14 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
+from collections.abc import Callable
+from typing import TypeVar
 
+import torch
 from torch import Tensor
+
+F = TypeVar("F", bound=Callable)
 
 #: The Triton kernels handle 3D points and at most this many neighbours (kept in registers).
 MAX_K = 32
@@ -49,3 +55,22 @@ def why_not(x: Tensor) -> str | None:
 def usable(x: Tensor) -> bool:
     """True when the Triton kernels can run on ``x``'s device."""
     return why_not(x) is None
+
+
+def eager(fn: F) -> F:
+    """Run ``fn`` outside ``torch.compile`` graphs (a graph break around the kernel launch).
+
+    Like ``torch.compiler.disable(fn)``, but it imports ``torch._dynamo`` only once something has
+    imported it (i.e. when compiling is possible), so importing pointrecon stays light.
+    """
+    disabled: list[Callable] = []
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if "torch._dynamo" not in sys.modules:
+            return fn(*args, **kwargs)
+        if not disabled:
+            disabled.append(torch.compiler.disable(fn))
+        return disabled[0](*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

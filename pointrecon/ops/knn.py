@@ -138,7 +138,7 @@ def triton_why_not(x: Tensor, k: int) -> str | None:
     return None
 
 
-@torch.compiler.disable
+@_triton.eager
 def _search_triton(x: Tensor, y: Tensor, k: int, xl: Tensor, yl: Tensor) -> Tensor:
     from pointrecon.ops._triton_kernels import knn_search
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from pointrecon.ops import _triton
 from pointrecon.ops._checks import check_choice
 from pointrecon.ops.knn import BACKENDS, TRITON_DTYPES, _check, knn, knn_naive, triton_why_not
 
@@ -43,7 +44,7 @@ class _NearestTriton(torch.autograd.Function):
         return gx, gy, None, None
 
 
-@torch.compiler.disable
+@_triton.eager
 def _nearest_triton(x: Tensor, y: Tensor, xl: Tensor, yl: Tensor) -> tuple[Tensor, Tensor]:
     return _NearestTriton.apply(x, y, xl, yl)
 
