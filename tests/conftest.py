@@ -142,3 +142,12 @@ def random_clouds(B, N, M, ragged, dtype=torch.float32, device="cpu", seed=0, em
 def clouds() -> Callable[..., tuple]:
     """The :func:`random_clouds` factory."""
     return random_clouds
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Mark every case parametrized with a CUDA device as ``cuda``, so ``pytest -m cuda`` runs the
+    whole GPU path (ops, metrics, models, training steps) and nothing else."""
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if any(isinstance(v, str) and v.startswith("cuda") for v in params.values()):
+            item.add_marker(pytest.mark.cuda)
