@@ -22,15 +22,20 @@ F = TypeVar("F", bound=Callable)
 MAX_K = 32
 
 
-@functools.lru_cache(maxsize=1)
+_HAS_TRITON: list[bool] = []  # filled on first use (a plain cache that torch.compile can trace)
+
+
 def has_triton() -> bool:
     """True when ``import triton`` works."""
-    try:
-        import triton  # noqa: F401
-        import triton.language  # noqa: F401
-    except Exception:
-        return False
-    return True
+    if not _HAS_TRITON:
+        try:
+            import triton  # noqa: F401
+            import triton.language  # noqa: F401
+
+            _HAS_TRITON.append(True)
+        except Exception:
+            _HAS_TRITON.append(False)
+    return _HAS_TRITON[0]
 
 
 def interpreting() -> bool:
