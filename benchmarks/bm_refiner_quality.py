@@ -31,6 +31,7 @@ VARIANTS = {
     "knn_once": {"local": "knn_once"},
     "conv": {"local": "conv"},
     "none (local_k=0)": {"local_k": 0},
+    "conv, embed=sum": {"local": "conv", "embed": "sum"},
 }
 
 
@@ -79,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--test", type=int, default=32, help="test shapes")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="outputs/refiner_quality")
+    p.add_argument("--variants", nargs="*", default=None, help=f"subset of {list(VARIANTS)}")
     args = p.parse_args(argv)
     torch.set_num_threads(1)
     train, test = loader("train", args.train, args, True), loader("test", args.test, args, False)
@@ -86,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     test_batches = [b for b in test]
     rows = []
     for name, variant in VARIANTS.items():
+        if args.variants and name not in args.variants:
+            continue
         model = build(variant, args.M, args.seed)
         opt = torch.optim.Adam(model.parameters(), lr=2e-3)
         started = time.perf_counter()

@@ -19,6 +19,7 @@ from pointrecon.models._layers import SharedMLP, check_code, check_points
 ORDERS = ("morton", "hilbert", "fps", "random", "none")
 CELLS = ("gru", "lstm")
 LOCALS = ("knn", "knn_once", "conv")
+EMBEDS = ("concat", "sum")
 
 
 class SequenceRefiner(nn.Module):
@@ -42,6 +43,10 @@ class SequenceRefiner(nn.Module):
          after each point, ``sum_j W_j (p_{i+j} - p_i)`` (kernel 2r + 1, the ends replicated),
          then ReLU, Linear, ReLU. It runs over the whole sequence (across window borders too),
          in parallel, and costs O(M * local_k * C) with no gather;
+
+       with ``embed="sum"`` the three embeddings (all ``feat_channels`` wide) are added instead of
+       concatenated, ``[xyz, MLP(xyz) + W_code code + local]``: the RNN input shrinks from
+       3 + 3C to 3 + C channels, and with it the RNN's input projection, forward and backward;
     3. a GRU/LSTM (``num_layers``, ``hidden``, ``bidirectional``) runs over the sequence: full
        length (``window=0``: one sequence of M per sample) or windowed (``window=W``: the sequence,
        zero-padded at the end to a multiple of W, is reshaped to (B * M_p / W, W, C) and all
@@ -67,6 +72,7 @@ class SequenceRefiner(nn.Module):
         feat_channels: width of the coordinate, code and local embeddings.
         local_k: neighbours for the local feature (0 = none).
         local: where the local context comes from: "knn", "knn_once" or "conv" (see above).
+        embed: "concat" (default) or "sum" of the per-point embeddings (see above).
         scale: displacement bound at step 0; step s is bounded by ``scale * decay**s``.
         decay: factor by which the bound shrinks each step.
         carry_state: carry hidden states across steps as above.
@@ -88,6 +94,7 @@ class SequenceRefiner(nn.Module):
         decay: float = 0.5,
         carry_state: bool = True,
         local: str = "knn",
+        embed: str = "concat",
     ) -> None:
         super().__init__()
         if cell not in CELLS:
@@ -96,6 +103,8 @@ class SequenceRefiner(nn.Module):
             raise ValueError(f"order must be one of {ORDERS}, got {order!r}")
         if local not in LOCALS:
             raise ValueError(f"local must be one of {LOCALS}, got {local!r}")
+        if embed not in EMBEDS:
+            raise ValueError(f"embed must be one of {EMBEDS}, got {embed!r}")
         for name, v, lo in (("hidden", hidden, 1), ("num_layers", num_layers, 1),
                             ("window", window, 0), ("steps", steps, 0),
                             ("feat_channels", feat_channels, 1), ("local_k", local_k, 0),
@@ -106,6 +115,7 @@ class SequenceRefiner(nn.Module):
             raise ValueError(f"need scale > 0 and 0 < decay <= 1, got {scale}, {decay}")
         self.code_channels, self.cell, self.window = code_channels, cell, window
         self.steps, self.order, self.local_k, self.local = steps, order, local_k, local
+        self.embed = embed
         self.scale, self.decay, self.carry_state = float(scale), float(decay), bool(carry_state)
         f = feat_channels
         self.pos_mlp = SharedMLP([3, f, f], norm="none")
@@ -116,7 +126,7 @@ class SequenceRefiner(nn.Module):
             r = math.ceil(local_k / 2)
             self.local_conv = nn.Conv1d(3, f, kernel_size=2 * r + 1)
             self.local_out = nn.Linear(f, f)
-        cin = 3 + (3 * f if local_k else 2 * f)
+        cin = 3 + f if embed == "sum" else 3 + (3 * f if local_k else 2 * f)
         rnn_cls = nn.GRU if cell == "gru" else nn.LSTM
         self.rnn = rnn_cls(
             cin, hidden, num_layers=num_layers, batch_first=True, bidirectional=bidirectional
@@ -150,6 +160,8 @@ class SequenceRefiner(nn.Module):
             parts.append(self.local_mlp(rel).max(dim=2).values)
         elif self.local_conv is not None:
             parts.append(self.sequence_context(points))
+        if self.embed == "sum":
+            parts = [parts[0], sum(parts[1:])]
         return torch.cat(parts, dim=-1)
 
     def sequence_context(self, seq_points: Tensor) -> Tensor:

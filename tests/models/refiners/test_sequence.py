@@ -217,3 +217,15 @@ def test_local_option_is_validated_and_keeps_the_old_default():
     names = {n for n, _ in SequenceRefiner(6).named_parameters()}
     assert any(n.startswith("local_mlp") for n in names)
     assert not any(n.startswith("local_conv") for n in names)
+
+
+def test_embed_sum_adds_the_embeddings_into_a_narrower_input():
+    ref = _ref(local="conv", embed="sum")
+    assert ref.rnn.input_size == 3 + 8
+    pts, code = torch.rand(2, 20, 3), torch.randn(2, 6)
+    feats = ref.point_features(pts, code)
+    expected = ref.pos_mlp(pts) + ref.code_proj(code)[:, None] + ref.sequence_context(pts)
+    torch.testing.assert_close(feats, torch.cat([pts, expected], -1))
+    assert _ref(local="knn", embed="sum")(pts, code)[-1].shape == (2, 20, 3)
+    with pytest.raises(ValueError, match="embed must be one of"):
+        SequenceRefiner(6, embed="mean")
