@@ -4,11 +4,17 @@
 
 The same small model (PointNet encoder, fully connected decoder of ``M`` points, a windowed GRU
 ``SequenceRefiner``) is trained with each ``local`` option of the refiner (``knn`` searched every
-step, ``knn_once``, ``conv`` along the sequence) and without local context (``local_k=0``), from
-the same seed, on the same procedural shapes (simulated partial scans), for the same number of
-Adam steps; CD-L1 (x 1e3) is then measured on held-out test shapes, for the refined output and for
-the decoder's output before refinement. Small sizes, one seed: differences of a few percent are
-within run-to-run noise. Writes ``refiner_quality.{json,md}`` to ``--out``.
+step, ``knn_once``, ``conv`` along the sequence, ``conv`` with ``embed="sum"``) and without local
+context (``local_k=0``), from the same seed, on the same procedural shapes (simulated partial
+scans), for the same number of Adam steps; CD-L1 (x 1e3) is then measured on held-out test
+shapes, for the refined output and for the decoder's output before refinement.
+
+``--mode joint`` trains everything per variant (the variants then differ in the encoder and
+decoder too, and their CD mostly measures that). ``--mode frozen`` (default) isolates the refiner:
+encoder and decoder are trained once (``--pretrain`` steps, loss on the decoder output) and
+frozen, then each variant trains only its refiner on top, so every variant refines the very same
+decoder output. Small sizes, one seed: differences of a few percent are within run-to-run noise.
+Writes ``refiner_quality.{json,md}`` to ``--out``.
 """
 
 from __future__ import annotations
@@ -81,23 +87,46 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="outputs/refiner_quality")
     p.add_argument("--variants", nargs="*", default=None, help=f"subset of {list(VARIANTS)}")
+    p.add_argument("--mode", choices=["frozen", "joint"], default="frozen")
+    p.add_argument("--pretrain", type=int, default=300, help="frozen: encoder+decoder steps")
     args = p.parse_args(argv)
     torch.set_num_threads(1)
     train, test = loader("train", args.train, args, True), loader("test", args.test, args, False)
     train_batches = [b for b in train]  # generated once, shared by every variant
     test_batches = [b for b in test]
     rows = []
+    base = None
+    if args.mode == "frozen":  # encoder + decoder, trained once on the decoder output
+        base = build({"local_k": 0}, args.M, args.seed)
+        opt = torch.optim.Adam(base.parameters(), lr=2e-3)
+        base.train()
+        for it in range(args.pretrain):
+            x, y = _xy(train_batches[it % len(train_batches)])
+            loss = chamfer_l1(base.decoder(base.encoder(x).code).coarse, y, reduction="mean")
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        base.eval()
     for name, variant in VARIANTS.items():
         if args.variants and name not in args.variants:
             continue
         model = build(variant, args.M, args.seed)
-        opt = torch.optim.Adam(model.parameters(), lr=2e-3)
+        if base is not None:
+            model.encoder.load_state_dict(base.encoder.state_dict())
+            model.decoder.load_state_dict(base.decoder.state_dict())
+            model.encoder.requires_grad_(False)
+            model.decoder.requires_grad_(False)
+        params = [q for q in model.parameters() if q.requires_grad]
+        opt = torch.optim.Adam(params, lr=2e-3)
         started = time.perf_counter()
         model.train()
+        if base is not None:  # frozen BatchNorm statistics too
+            model.encoder.eval()
+            model.decoder.eval()
         for it in range(args.iters):
             x, y = _xy(train_batches[it % len(train_batches)])
             out = model(x)
-            loss = chamfer_l1(out.coarse, y, reduction="mean")
+            loss = chamfer_l1(out.coarse, y, reduction="mean") if base is None else 0.0
             loss = loss + sum(chamfer_l1(s, y, reduction="mean") for s in out.steps)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -115,7 +144,13 @@ def main(argv: list[str] | None = None) -> int:
     (out / "refiner_quality.json").write_text(json.dumps({"config": meta, "rows": rows}, indent=2))
     lines = [
         f"refiner local context vs CD-L1 (x1e3) on {args.test} held-out procedural shapes; "
-        f"{args.iters} Adam steps, batch {args.batch}, {args.N} -> {args.M} points, one seed, "
+        f"mode {args.mode}"
+        + (
+            f" ({args.pretrain} encoder+decoder steps, then frozen)"
+            if args.mode == "frozen"
+            else ""
+        )
+        + f"; {args.iters} Adam steps per variant, batch {args.batch}, {args.N} -> {args.M} points, one seed, "
         "CPU (train_s is wall time on a machine shared with other jobs)",
         "",
         "| local context | CD-L1 refined | CD-L1 decoder only | train s |",
