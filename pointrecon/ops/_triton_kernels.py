@@ -69,8 +69,8 @@ def _knn_fwd_kernel(
     best_d = tl.where(kcols[None, :] < K, float("inf"), float("-inf")) + tl.zeros(
         (BLOCK_N, KP), tl.float32
     )
-    best_i = tl.full((BLOCK_N, KP), -1, tl.int32)
-    for start in range(0, ny, BLOCK_M):
+    best_i = tl.full((BLOCK_N, KP), -1, tl.int64)  # loop-carried: the type must not change
+    for start in range(0, ny, BLOCK_M):  # start: int64, like ny
         cols = start + tcols
         cmask = cols < ny
         yb = y_ptr + b * M * 3 + cols * 3
@@ -88,7 +88,7 @@ def _knn_fwd_kernel(
             take = tmin < tl.max(best_d, axis=1)
             sel = (kcols[None, :] == 0) & take[:, None]
             best_d = tl.where(sel, tmin[:, None], best_d)
-            best_i = tl.where(sel, (start + targ)[:, None], best_i)
+            best_i = tl.where(sel, (start + targ.to(tl.int64))[:, None], best_i)
         else:
             for _ in range(K):
                 tmin = tl.min(d, axis=1)
@@ -98,13 +98,13 @@ def _knn_fwd_kernel(
                 take = tmin < worst
                 sel = (kcols[None, :] == wpos[:, None]) & take[:, None]
                 best_d = tl.where(sel, tmin[:, None], best_d)
-                best_i = tl.where(sel, (start + targ)[:, None], best_i)
+                best_i = tl.where(sel, (start + targ.to(tl.int64))[:, None], best_i)
                 d = tl.where(tcols[None, :] == targ[:, None], float("inf"), d)
     omask = rmask[:, None] & (kcols[None, :] < K)
     optr = (b * N + rows[:, None]) * K + kcols[None, :]
     found = best_d < float("inf")
     tl.store(dist_ptr + optr, best_d, mask=omask)
-    tl.store(idx_ptr + optr, tl.where(found, best_i, -1).to(tl.int64), mask=omask)
+    tl.store(idx_ptr + optr, tl.where(found, best_i, -1), mask=omask)
 
 
 @triton.jit
