@@ -10,8 +10,9 @@
 #   2. the benchmark preset bench/sizes=gpu_check, suite by suite (ops, models, train_step), each
 #      writing bench.json and bench.md under OUT_DIR/<suite>/.
 # Without CUDA it says so, skips those, and runs what a CPU can check: the Triton kernels against
-# their naive twins through the Triton interpreter, and the same three suites at the tiny preset
-# (the harness, the roofline and the new cases run end to end).
+# their naive twins through the Triton interpreter, their ahead-of-time compilation to PTX for
+# sm_90, and the same three suites at the tiny preset (the harness, the roofline and the new cases
+# run end to end).
 #
 #   PYTHON       the interpreter (default: .venv/bin/python when present, else python3)
 #   TEST_TIMEOUT seconds for the tests (default 240), BENCH_TIMEOUT per suite (default 150)
@@ -77,7 +78,7 @@ else
   else
     part triton_interpreter "$TEST_TIMEOUT" env TRITON_INTERPRET=1 OMP_NUM_THREADS=1 \
       "$PY" -m pytest -q -p no:cacheprovider tests/ops/test_knn_triton.py \
-      tests/ops/test_nearest.py tests/metrics/test_chamfer_triton.py
+      tests/ops/test_nearest.py tests/metrics/test_chamfer_triton.py tests/ops/test_triton_compile.py
   fi
   for suite in ops models train_step; do
     part "bench_$suite" "$BENCH_TIMEOUT" "$PY" -m pointrecon.cli.main bench "bench=$suite" \
