@@ -1,4 +1,5 @@
-"""Chamfer distances as the completion literature defines them, memory-bounded, with ``torch.cdist`` reference twins.
+"""Chamfer distances as the completion literature defines them, memory-bounded, with
+``torch.cdist`` reference twins.
 
 With d(x, S) = min over s in S of ||x - s||_2 (Euclidean, unsquared):
 
