@@ -10,7 +10,9 @@ timed in eval mode under ``no_grad``; forward+backward in train mode, gradients 
 
 Group ``rnn/<cell>`` is the sequence refiner built from ``refiner/gru.yaml`` with ``cell`` and
 ``window`` overridden (everything else equal); its reference is the full-length run
-(``window=0``), so the "vs ref" column is the windowed speed-up.
+(``window=0``), so the "vs ref" column is the windowed speed-up. The grid may also set ``steps``,
+``embed`` (``concat`` or ``sum`` of the per-point embeddings) and ``local`` (where the refiner's local context comes from: ``knn`` searched every step,
+``knn_once``, or ``conv`` along the sequence); each value is compared with its own full-length run.
 """
 
 from __future__ import annotations
@@ -180,9 +182,9 @@ def rnn_cases(spec: Any, s: dict, device: torch.device) -> list[Case]:
     out = []
     code = int(s.get("code", 1024))
     defaults = {"B": 2, "N": [2048, 16384], "window": [64, 0], "cell": ["gru", "lstm"]}
-    for p in grid(spec, {**defaults, "steps": None}):
+    for p in grid(spec, {**defaults, "steps": None, "local": None, "embed": None}):
         B, N, window, cell = p["B"], p["N"], p["window"], p["cell"]
-        extra = {"steps": p["steps"]} if "steps" in p else {}
+        extra = {k: p[k] for k in ("steps", "local", "embed") if k in p}
 
         def make(B=B, N=N, window=window, cell=cell, p=p, extra=extra) -> list[Case]:
             model = build("refiner", "gru", code, device, s, cell=cell, window=window, **extra)

@@ -7,7 +7,14 @@ Peers, each timed where it runs (CPU peers with the CPU clock on a GPU run): sci
 Open3D ``KDTreeFlann`` (one Python call per query point) and ``core.nns.NearestNeighborSearch``,
 ``fpsample``, ``torch_cluster`` (what PyG's ``knn``/``fps`` call). A peer that is not installed
 is recorded as skipped with the reason. Chamfer's reference is the naive ``torch.cdist`` form
-(the full B x N x M matrix, kept for backward).
+(the full B x N x M matrix, kept for backward); ``pointrecon`` is ``backend="auto"`` (the fused
+Triton kernels on CUDA when triton imports, the kd-tree on CPU) and ``pointrecon-chunked`` the
+chunked brute-force path (``backend="brute"``).
+
+Roofline (knn, chamfer): FLOPs and bytes per case come from :mod:`pointrecon.bench.roofline`:
+8 FLOPs per point pair per direction; compulsory bytes = both clouds read once per direction plus
+the distances and indices written; the backward adds 15 FLOPs and its gathers and scatters per
+query point (per neighbour for knn).
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ import torch
 
 from pointrecon.bench.case import Case, failed_case
 from pointrecon.bench.inputs import grid, missing, random_numpy_points, random_points
-from pointrecon.bench.roofline import pair_flops
+from pointrecon.bench.roofline import nearest_backward_cost, pair_bytes, pair_flops
 
 SUITE = "ops"
 CPU = "cpu"
@@ -126,6 +133,13 @@ def knn_cases(spec: Any, device: torch.device, limits: dict) -> list[Case]:
         p.setdefault("M", p["N"])
         B, N, M, K = p["B"], p["N"], p["M"], p["K"]
         flops = pair_flops(B, N, M, 1)
+        bflops, bbytes = nearest_backward_cost(B, N, M, 1)
+        cost = dict(
+            flops=flops,
+            bytes=pair_bytes(B, N, M, 1, k=K),
+            backward_flops=K * bflops,
+            backward_bytes=K * bbytes,
+        )
         pair = lambda s, B=B, N=N, M=M: (  # noqa: E731
             random_points(2 * s, B, N, device),
             random_points(2 * s + 1, B, M, device),
@@ -134,7 +148,7 @@ def knn_cases(spec: Any, device: torch.device, limits: dict) -> list[Case]:
             random_numpy_points(2 * s, B, N),
             random_numpy_points(2 * s + 1, B, M),
         )
-        common = dict(suite=SUITE, group="knn", params=p, flops=flops, grad_args=(0, 1))
+        common = dict(suite=SUITE, group="knn", params=p, grad_args=(0, 1), **cost)
         cases.append(
             Case(
                 impl="pointrecon",
@@ -143,7 +157,7 @@ def knn_cases(spec: Any, device: torch.device, limits: dict) -> list[Case]:
                 **common,
             )
         )
-        if has_backend and device.type == "cpu":
+        if has_backend:
             cases.append(
                 Case(
                     impl="pointrecon-brute",
@@ -280,9 +294,24 @@ def chamfer_cases(spec: Any, device: torch.device, limits: dict) -> list[Case]:
             random_points(2 * s + 1, B, M, device),
         )
         common = dict(suite=SUITE, group=f"chamfer_{kind}", params=p, grad_args=(0, 1))
-        common["flops"] = pair_flops(B, N, M, 2)
+        bflops, bbytes = nearest_backward_cost(B, N, M, 2)
+        common.update(
+            flops=pair_flops(B, N, M, 2),
+            bytes=pair_bytes(B, N, M, 2),
+            backward_flops=bflops,
+            backward_bytes=bbytes,
+        )
         too_big = _too_big(B * N * M, limits.get("naive_max_pairs"), "naive")
         cases.append(Case(impl="pointrecon", make_inputs=pair, fn=fast, **common))
+        if "backend" in inspect.signature(fast).parameters:
+            cases.append(
+                Case(
+                    impl="pointrecon-chunked",
+                    make_inputs=pair,
+                    fn=lambda x, y, fast=fast: fast(x, y, backend="brute"),
+                    **common,
+                )
+            )
         cases.append(
             Case(
                 impl="cdist",

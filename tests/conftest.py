@@ -8,8 +8,15 @@ from pathlib import Path
 
 import hydra
 import pytest
+import torch
 
 from pointrecon.cli._paths import conf_dir
+
+# Without a GPU, the fused Triton kernels run on CPU tensors through the Triton interpreter, so
+# that their tests (tests/ops/test_knn_triton.py, ...) run in CI. The variable must be set before
+# the kernels are first imported, which happens lazily at their first call.
+if not torch.cuda.is_available():
+    os.environ.setdefault("TRITON_INTERPRET", "1")
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -80,3 +87,67 @@ def tiny_cfg(tmp_path, data_cache) -> Callable[..., object]:
         )
 
     return make
+
+
+# ---------------------------------------------------------------- Triton kernels
+def _triton_params():
+    from pointrecon.ops._triton import has_triton, interpreting
+
+    no_triton = pytest.mark.skipif(not has_triton(), reason="triton is not installed")
+    return [
+        pytest.param(
+            "cpu",
+            marks=[
+                no_triton,
+                pytest.mark.skipif(
+                    not interpreting(), reason="TRITON_INTERPRET=1 is not set (set without CUDA)"
+                ),
+            ],
+            id="cpu-interpreter",
+        ),
+        pytest.param(
+            "cuda",
+            marks=[
+                no_triton,
+                pytest.mark.cuda,
+                pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA"),
+            ],
+            id="cuda",
+        ),
+    ]
+
+
+@pytest.fixture(params=_triton_params())
+def triton_device(request) -> str:
+    """Where a Triton kernel test runs: CUDA (marked ``cuda``) or the interpreter on CPU."""
+    return request.param
+
+
+def random_clouds(B, N, M, ragged, dtype=torch.float32, device="cpu", seed=0, empty=False):
+    """Random (x, y, x_lengths, y_lengths) in [-1, 1]^3; ``empty`` makes one x and one y empty."""
+    g = torch.Generator().manual_seed(seed)
+    x = (torch.rand(B, N, 3, generator=g) * 2 - 1).to(dtype).to(device)
+    y = (torch.rand(B, M, 3, generator=g) * 2 - 1).to(dtype).to(device)
+    if not ragged:
+        return x, y, None, None
+    xl = torch.randint(1, N + 1, (B,), generator=g)
+    yl = torch.randint(1, M + 1, (B,), generator=g)
+    xl[0], yl[-1] = N, M
+    if empty:
+        xl[-1], yl[0] = 0, 0
+    return x, y, xl.to(device), yl.to(device)
+
+
+@pytest.fixture(scope="session")
+def clouds() -> Callable[..., tuple]:
+    """The :func:`random_clouds` factory."""
+    return random_clouds
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Mark every case parametrized with a CUDA device as ``cuda``, so ``pytest -m cuda`` runs the
+    whole GPU path (ops, metrics, models, training steps) and nothing else."""
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if any(isinstance(v, str) and v.startswith("cuda") for v in params.values()):
+            item.add_marker(pytest.mark.cuda)

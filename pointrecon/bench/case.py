@@ -31,7 +31,9 @@ class Case:
         on_mode: untimed call with ``backward`` (False, then True) before each mode is timed,
             e.g. ``model.train(backward)`` so the forward pass is timed in eval mode.
         reference: the baseline of this comparison group.
-        flops: FLOP count for the roofline column (chamfer, knn), or None.
+        flops: FLOP count of the forward pass for the roofline column (chamfer, knn), or None.
+        bytes: compulsory DRAM bytes of the forward pass, or None (compute-only roofline).
+        backward_flops, backward_bytes: what the backward adds (forward+backward mode).
         dtype: recorded element type of the computation.
         shapes: recorded input shapes (filled from the first input when empty).
         skip: reason not to run (a peer not installed, the naive twin too large), or None.
@@ -54,6 +56,9 @@ class Case:
     on_mode: Callable[[bool], None] | None = None
     reference: bool = False
     flops: float | None = None
+    bytes: float | None = None
+    backward_flops: float = 0.0
+    backward_bytes: float = 0.0
     dtype: str = "float32"
     shapes: dict[str, list[int]] = field(default_factory=dict)
     skip: str | None = None

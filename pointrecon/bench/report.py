@@ -55,7 +55,10 @@ def _fmt_ratio(value: float | None) -> str:
 
 def _fmt_share(record: dict[str, Any], mode: str) -> str:
     roof = (record.get("roofline") or {}).get(mode)
-    return "-" if not roof else f"{100 * roof['share']:.1f}%"
+    if not roof:
+        return "-"
+    times = roof.get("x_roofline")
+    return f"{100 * roof['share']:.1f}%" + (f" ({times:.3g}x)" if times else "")
 
 
 def _fmt_params(params: dict[str, Any]) -> str:
@@ -67,10 +70,12 @@ def markdown_table(results: list[dict[str, Any]], env: dict[str, Any] | None = N
     lines: list[str] = []
     if env:
         peak = env.get("peak_fp32_gflops")
+        bw = env.get("peak_bandwidth_gbps")
         lines.append(
             f"device: {env.get('device')} ({env.get('device_name')}), torch {env.get('torch')}, "
             f"CUDA {env.get('cuda')}, driver {env.get('driver')}"
             + (f", measured FP32 peak {peak:.1f} GFLOP/s" if peak else "")
+            + (f", copy bandwidth {bw:.1f} GB/s" if bw else "")
         )
         lines.append("")
     by_suite: dict[str, list[dict[str, Any]]] = defaultdict(list)

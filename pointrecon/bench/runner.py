@@ -20,7 +20,7 @@ from tqdm import tqdm
 from pointrecon.bench.case import Case
 from pointrecon.bench.env import environment
 from pointrecon.bench.report import add_speedups, markdown_table
-from pointrecon.bench.roofline import measure_peak_flops
+from pointrecon.bench.roofline import measure_peak_bandwidth, measure_peak_flops
 from pointrecon.bench.timing import run_case
 from pointrecon.utils.atomic import atomic_write_text
 
@@ -145,9 +145,11 @@ def run_benchmarks(cfg: DictConfig, out_dir: str | Path, conf_dir: str | Path) -
     if cfg.get("roofline", True):
         peak = measure_peak_flops(device, size=cfg.get("peak_matmul_size"))
         env["peak_fp32_gflops"] = peak / 1e9
+        bandwidth = measure_peak_bandwidth(device)
+        env["peak_bandwidth_gbps"] = bandwidth / 1e9
     else:
-        peak = None
-        env["peak_fp32_gflops"] = None
+        peak = bandwidth = None
+        env["peak_fp32_gflops"] = env["peak_bandwidth_gbps"] = None
     cases, results = collect_cases(suites, sizes, device, cfg.get("cases_dir"))
     bar = tqdm(cases, desc="bench", unit="case", file=sys.stderr, dynamic_ncols=True)
     for case in bar:
@@ -162,6 +164,7 @@ def run_benchmarks(cfg: DictConfig, out_dir: str | Path, conf_dir: str | Path) -
                 max_runs=int(timing.get("max_runs", 50)),
                 max_time_s=float(timing.get("max_time_s", 2.0)),
                 peak_flops=peak,
+                peak_bandwidth=bandwidth,
                 measure_memory=bool(timing.get("memory", True)),
             )
         )

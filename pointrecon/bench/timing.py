@@ -130,6 +130,7 @@ def run_case(
     max_time_s: float = 2.0,
     peak_flops: float | None = None,
     measure_memory: bool = True,
+    peak_bandwidth: float | None = None,
 ) -> dict[str, Any]:
     """Run one case: forward, then forward+backward; return its JSON record.
 
@@ -207,8 +208,13 @@ def run_case(
             record[mode] = stats
             if case.flops and peak_flops:
                 record["roofline"] = record["roofline"] or {}
+                fb = mode == "forward_backward"
+                flops = case.flops + (case.backward_flops if fb else 0.0)
+                nbytes = None
+                if case.bytes is not None:
+                    nbytes = case.bytes + (case.backward_bytes if fb else 0.0)
                 record["roofline"][mode] = roofline(
-                    case.flops, stats["median_ms"] / 1e3, peak_flops
+                    flops, stats["median_ms"] / 1e3, peak_flops, nbytes, peak_bandwidth
                 )
     except torch.cuda.OutOfMemoryError as exc:
         record.update(status="oom", reason=str(exc).splitlines()[0])

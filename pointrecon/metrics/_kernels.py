@@ -2,8 +2,9 @@
 
 ``directed_sqdist`` is THE kernel: metrics (Chamfer, F-Score) and losses call it, so a training
 loss and the reported number can never disagree. It finds nearest indices without autograd
-(:func:`pointrecon.ops.knn`, k=1: a kd-tree on CPU, chunked brute force on CUDA) and recomputes
-the distances by gather, so backward memory is O(B*N).
+(:func:`pointrecon.ops.nearest_sqdist`: a kd-tree on CPU; on CUDA the fused Triton kernels when
+triton imports, else chunked brute force) and recomputes the distances by gather or in the fused
+backward from the saved indices, so backward memory is O(B*N).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pointrecon.ops._checks import (
     check_same_batch,
     valid_mask,
 )
-from pointrecon.ops.knn import knn
+from pointrecon.ops.nearest import nearest_sqdist
 
 REDUCTIONS = ("none", "mean", "sum")
 
@@ -53,16 +54,18 @@ def safe_sqrt(x: Tensor) -> Tensor:
 
 
 def directed_sqdist(
-    a: Tensor, b: Tensor, a_lengths: Tensor, b_lengths: Tensor
+    a: Tensor, b: Tensor, a_lengths: Tensor, b_lengths: Tensor, backend: str = "auto"
 ) -> tuple[Tensor, Tensor]:
     """Squared distance from each point of ``a`` to its nearest valid point of ``b``.
+
+    ``backend`` as in :func:`pointrecon.ops.nearest_sqdist`.
 
     Shapes:
         a: (B, N, 3)
         b: (B, M, 3)
         returns: (sqdist (B, N) with 0 on padding, mask (B, N) bool of valid points)
     """
-    d = knn(a, b, 1, x_lengths=a_lengths, y_lengths=b_lengths).dists[..., 0]
+    d = nearest_sqdist(a, b, x_lengths=a_lengths, y_lengths=b_lengths, backend=backend)[0]
     mask = valid_mask(a_lengths, a.shape[1])
     return d.masked_fill(~mask, 0.0), mask
 

@@ -1,4 +1,5 @@
-"""Chamfer distances (DESIGN §4), memory-bounded, with ``torch.cdist`` reference twins.
+"""Chamfer distances as the completion literature defines them, memory-bounded, with
+``torch.cdist`` reference twins.
 
 With d(x, S) = min over s in S of ||x - s||_2 (Euclidean, unsquared):
 
@@ -6,8 +7,9 @@ With d(x, S) = min over s in S of ||x - s||_2 (Euclidean, unsquared):
 - CD-L2 = mean_{p in P} d(p, G)^2 + mean_{g in G} d(g, P)^2   (summed, not halved)
 
 Values are raw (the literature reports them x 1e3). Nearest neighbours come from
-:func:`pointrecon.metrics._kernels.directed_sqdist` (kd-tree on CPU, chunked brute force on
-CUDA; no B x N x M tensor kept for backward). CD-L1 takes a safe square root: the gradient of a
+:func:`pointrecon.metrics._kernels.directed_sqdist` (kd-tree on CPU; on CUDA the fused Triton
+forward and backward kernels when triton imports, else chunked brute force; no B x N x M tensor
+kept for backward, or with Triton ever written). CD-L1 takes a safe square root: the gradient of a
 zero distance is 0, never NaN.
 """
 
@@ -28,11 +30,11 @@ from pointrecon.ops._checks import check_choice
 REDUCTIONS = ("none", "mean", "sum")
 
 
-def _chamfer(pred, gt, pred_lengths, gt_lengths, reduction, squared: bool) -> Tensor:
+def _chamfer(pred, gt, pred_lengths, gt_lengths, reduction, squared: bool, backend) -> Tensor:
     check_choice("reduction", reduction, REDUCTIONS)
     pl, gl = check_pair(pred, gt, pred_lengths, gt_lengths)
-    d_pg, m_p = directed_sqdist(pred, gt, pl, gl)
-    d_gp, m_g = directed_sqdist(gt, pred, gl, pl)
+    d_pg, m_p = directed_sqdist(pred, gt, pl, gl, backend)
+    d_gp, m_g = directed_sqdist(gt, pred, gl, pl, backend)
     if squared:
         value = masked_mean(d_pg, m_p) + masked_mean(d_gp, m_g)
     else:
@@ -47,6 +49,7 @@ def chamfer_l1(
     pred_lengths: Tensor | None = None,
     gt_lengths: Tensor | None = None,
     reduction: str = "none",
+    backend: str = "auto",
 ) -> Tensor:
     """CD-L1 = 0.5 * (mean_p d(p, G) + mean_g d(g, P)), unsquared distances; differentiable.
 
@@ -55,8 +58,10 @@ def chamfer_l1(
         gt: (B, M, 3)
         pred_lengths, gt_lengths: (B,) int64, optional, each >= 1
         returns: (B,) for reduction="none", else a scalar
+
+    ``backend`` picks the nearest-neighbour kernel, as in :func:`pointrecon.ops.nearest_sqdist`.
     """
-    return _chamfer(pred, gt, pred_lengths, gt_lengths, reduction, squared=False)
+    return _chamfer(pred, gt, pred_lengths, gt_lengths, reduction, squared=False, backend=backend)
 
 
 def chamfer_l2(
@@ -66,6 +71,7 @@ def chamfer_l2(
     pred_lengths: Tensor | None = None,
     gt_lengths: Tensor | None = None,
     reduction: str = "none",
+    backend: str = "auto",
 ) -> Tensor:
     """CD-L2 = mean_p d(p, G)^2 + mean_g d(g, P)^2 (summed, not halved); differentiable.
 
@@ -74,8 +80,10 @@ def chamfer_l2(
         gt: (B, M, 3)
         pred_lengths, gt_lengths: (B,) int64, optional, each >= 1
         returns: (B,) for reduction="none", else a scalar
+
+    ``backend`` picks the nearest-neighbour kernel, as in :func:`pointrecon.ops.nearest_sqdist`.
     """
-    return _chamfer(pred, gt, pred_lengths, gt_lengths, reduction, squared=True)
+    return _chamfer(pred, gt, pred_lengths, gt_lengths, reduction, squared=True, backend=backend)
 
 
 def _chamfer_naive(pred, gt, pred_lengths, gt_lengths, reduction, squared: bool) -> Tensor:

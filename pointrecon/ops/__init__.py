@@ -6,6 +6,7 @@ from pointrecon.ops.fps import fps, fps_naive
 from pointrecon.ops.gather import gather_points, gather_points_naive
 from pointrecon.ops.group import group_points, group_points_naive
 from pointrecon.ops.knn import KNN, knn, knn_naive
+from pointrecon.ops.nearest import nearest_sqdist, nearest_sqdist_naive
 from pointrecon.ops.serialize import ORDERS, quantize, serialize, serialize_naive
 
 __all__ = [
@@ -23,6 +24,8 @@ __all__ = [
     "knn",
     "knn_naive",
     "morton_encode",
+    "nearest_sqdist",
+    "nearest_sqdist_naive",
     "quantize",
     "serialize",
     "serialize_naive",

@@ -10,7 +10,12 @@ The index search picks a backend per device (``backend="auto"``):
 - ``"brute"``: any device (the CUDA path and the fallback). Rows of ``x`` are processed in chunks of
   at most ~8M distance entries: ``|y|^2 - 2 x.y`` by one ``baddbmm`` (``|x|^2`` does not change the
   ranking), then ``min``/``topk``.
-- ``"pyg"``: ``torch_cluster.knn`` when that package is importable (used by ``auto`` on CUDA).
+- ``"triton"``: fused Triton kernel (3D points, K <= 32): query rows and reference points are tiled
+  so that no B x N x M matrix is written; block sizes autotuned. ``auto`` picks it on CUDA when
+  ``triton`` imports (float16/bfloat16/float32 inputs). It also runs on CPU tensors through the
+  Triton interpreter (``TRITON_INTERPRET=1``), which is how it is tested without a GPU.
+- ``"pyg"``: ``torch_cluster.knn`` when that package is importable (used by ``auto`` on CUDA
+  when Triton is not usable).
 
 All backends return the same result up to ties; distances always come from the exact recompute
 ``sum((x - y[idx])**2)`` in the input dtype.
@@ -24,6 +29,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
+from pointrecon.ops import _triton
 from pointrecon.ops._checks import (
     check_choice,
     check_int,
@@ -34,7 +40,8 @@ from pointrecon.ops._checks import (
 )
 from pointrecon.ops.gather import gather_points
 
-BACKENDS = ("auto", "kdtree", "brute", "pyg")
+BACKENDS = ("auto", "kdtree", "brute", "pyg", "triton")
+TRITON_DTYPES = (torch.float16, torch.bfloat16, torch.float32)
 _CHUNK_ELEMENTS = 1 << 23
 _KDTREE_MIN_WORK = 1 << 14  # N*M below which brute force beats building trees
 _KDTREE_MAX_DIM = 8  # kd-trees lose to brute force in high dimensions
@@ -119,6 +126,25 @@ def _search_brute(
     return out
 
 
+def triton_why_not(x: Tensor, k: int) -> str | None:
+    """None when the Triton kernel handles ``x`` with ``k`` neighbours, else the reason."""
+    reason = _triton.why_not(x)
+    if reason is not None:
+        return reason
+    if x.shape[-1] != 3:
+        return f"the Triton kernel handles 3D points, got D={x.shape[-1]}"
+    if k > _triton.MAX_K:
+        return f"the Triton kernel handles k <= {_triton.MAX_K}, got k={k}"
+    return None
+
+
+@_triton.eager
+def _search_triton(x: Tensor, y: Tensor, k: int, xl: Tensor, yl: Tensor) -> Tensor:
+    from pointrecon.ops._triton_kernels import knn_search
+
+    return knn_search(x, y, k, xl, yl)[1]
+
+
 def _search_pyg(x: Tensor, y: Tensor, k: int, xl: Tensor, yl: Tensor) -> Tensor:
     import torch_cluster
 
@@ -167,8 +193,9 @@ def knn(
         y: reference points.
         k: number of neighbours, >= 1.
         x_lengths, y_lengths: valid counts for ragged batches (default: all N / all M).
-        backend: ``"auto"`` (kdtree on CPU, torch_cluster on CUDA when installed, else brute),
-            ``"kdtree"`` (CPU tensors only), ``"brute"``, ``"pyg"``.
+        backend: ``"auto"`` (kdtree on CPU; on CUDA the Triton kernel when triton imports, 3D
+            points, k <= 32 and float16/bfloat16/float32, else torch_cluster when installed,
+            else brute), ``"kdtree"`` (CPU tensors only), ``"brute"``, ``"pyg"``, ``"triton"``.
         chunk_size: rows of ``x`` per brute-force chunk (default: about 8M distances per chunk).
 
     Shapes:
@@ -187,6 +214,8 @@ def knn(
     if backend == "auto":
         if x.device.type == "cpu" and N * M >= _KDTREE_MIN_WORK and x.shape[-1] <= _KDTREE_MAX_DIM:
             backend = "kdtree"
+        elif x.device.type == "cuda" and x.dtype in TRITON_DTYPES and triton_why_not(x, k) is None:
+            backend = "triton"
         elif x.device.type == "cuda" and _has_torch_cluster():
             backend = "pyg"
         else:
@@ -195,8 +224,14 @@ def knn(
         raise ValueError(f"backend='kdtree' needs CPU tensors, got x on {x.device}")
     if backend == "pyg" and not _has_torch_cluster():
         raise ValueError("backend='pyg' needs the torch_cluster package, which is not installed")
+    if backend == "triton":
+        reason = triton_why_not(x, k)
+        if reason is not None:
+            raise ValueError(f"backend='triton' cannot run here: {reason}")
     with torch.no_grad():
-        if backend == "kdtree":
+        if backend == "triton":
+            idx = _search_triton(x, y, k, xl, yl)
+        elif backend == "kdtree":
             idx = _search_kdtree(x, y, k, xl, yl)
         elif backend == "pyg":
             idx = _search_pyg(x, y, k, xl, yl)

@@ -146,6 +146,25 @@ def test_sizes_presets_and_overrides():
         resolve_device("tpu")
 
 
+def test_gpu_check_preset_builds_every_case():
+    sizes = resolve_sizes("gpu_check", resolve_device("cpu"), conf_dir())
+    cases, errors = collect_cases(["ops", "models", "train_step"], sizes, resolve_device("cpu"))
+    assert not errors
+    chamfer = {
+        c.impl: c
+        for c in cases
+        if c.group == "chamfer_l1" and c.params == {"B": 32, "N": 16384, "kind": "l1", "M": 16384}
+    }
+    assert {"pointrecon", "pointrecon-chunked", "cdist"} <= set(chamfer)
+    assert chamfer["pointrecon"].flops == 8 * 32 * 16384 * 16384 * 2
+    assert chamfer["pointrecon"].bytes > 0 and chamfer["pointrecon"].backward_flops > 0
+    assert chamfer["cdist"].skip  # the 32 x 16384 x 16384 matrix is over the preset's limit
+    rnn = {(c.impl, c.params["local"]) for c in cases if c.group == "rnn/gru"}
+    assert rnn == {(w, loc) for w in ("full", "window=64") for loc in ("knn", "conv")}
+    steps = {c.impl for c in cases if c.suite == "train_step"}
+    assert steps == {f"{m}-{d}" for m in ("eager", "compile") for d in ("float32", "bfloat16")}
+
+
 def test_cli_writes_json_to_the_run_folder(tmp_path):
     cmd = [sys.executable, "-m", "pointrecon.cli.bench", *TINY, *FAST, "bench=ops"]
     cmd += ["bench.sizes.ops={knn: {B: 1, N: 32, K: [1]}}", f"hydra.run.dir={tmp_path}"]

@@ -8,7 +8,7 @@ import torch
 
 from pointrecon.bench.case import Case
 from pointrecon.bench.clock import Clock
-from pointrecon.bench.roofline import pair_flops, roofline
+from pointrecon.bench.roofline import nearest_backward_cost, pair_bytes, pair_flops, roofline
 from pointrecon.bench.stats import summarize
 from pointrecon.bench.timing import check_not_zeros, measure, run_case
 
@@ -128,8 +128,23 @@ def test_roofline_formula():
     assert r["ideal_ms"] == pytest.approx(100.0)
     assert r["achieved_gflops"] == pytest.approx(2.0)
     assert r["share"] == pytest.approx(0.2)
+    assert r["x_roofline"] == pytest.approx(5.0) and r["bound"] == "compute"
     with pytest.raises(ValueError, match="n"):
         pair_flops(1, 0, 3)
+
+
+def test_roofline_with_bytes_takes_the_slower_bound():
+    # 1 GFLOP at 10 GFLOP/s = 0.1 s; 4 GB at 10 GB/s = 0.4 s: memory-bound, ideal 0.4 s
+    r = roofline(1e9, 0.8, 1e10, bytes_moved=4e9, peak_bandwidth=1e10)
+    assert r["bound"] == "memory" and r["ideal_ms"] == pytest.approx(400.0)
+    assert r["share"] == pytest.approx(0.5) and r["x_roofline"] == pytest.approx(2.0)
+    assert r["achieved_gbps"] == pytest.approx(5.0)
+    # knn one way: both clouds read once, K float32 distances + int64 indices written per query
+    assert pair_bytes(2, 10, 20, 1, k=4) == 2 * ((10 + 20) * 3 * 4 + 10 * 4 * 12)
+    # Chamfer: each direction reads both clouds and writes one result per query point
+    assert pair_bytes(2, 10, 20, 2) == 2 * (2 * (10 + 20) * 3 * 4 + (10 + 20) * 12)
+    flops, nbytes = nearest_backward_cost(2, 10, 20, 2)
+    assert flops == 15 * 2 * 30 and nbytes > 0
 
 
 def test_peak_memory_sees_a_known_allocation():

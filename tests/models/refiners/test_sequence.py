@@ -153,3 +153,79 @@ def test_refiner_lowers_chamfer_on_jittered_copy(chamfer):
         before = chamfer(noisy, target).item()
         after = chamfer(ref(noisy, code)[-1], target).item()
     assert after < 0.85 * before, (before, after)
+
+
+# ------------------------------------------------------------------ local context options
+def test_local_conv_is_the_documented_sequence_convolution():
+    ref = _ref(local="conv", local_k=4)
+    seq = torch.rand(2, 11, 3)
+    W, b = ref.local_conv.weight, ref.local_conv.bias  # (f, 3, 5), (f,)
+    r = 2
+    expected = torch.zeros(2, 11, W.shape[0])
+    for i in range(11):
+        acc = b.clone().expand(2, -1).clone()
+        for j in range(-r, r + 1):
+            nb = seq[:, min(max(i + j, 0), 10)]  # ends replicated
+            acc = acc + (nb - seq[:, i]) @ W[:, :, j + r].T
+        expected[:, i] = torch.relu(ref.local_out(torch.relu(acc)))
+    torch.testing.assert_close(ref.sequence_context(seq), expected, atol=1e-5, rtol=1e-5)
+    # translation invariant, and blind to points beyond r along the sequence
+    torch.testing.assert_close(
+        ref.sequence_context(seq + 3.0), ref.sequence_context(seq), atol=1e-4, rtol=1e-4
+    )
+    moved = seq.clone()
+    moved[:, 10] += 1.0
+    torch.testing.assert_close(ref.sequence_context(moved)[:, :8], ref.sequence_context(seq)[:, :8])
+
+
+def test_local_conv_needs_no_neighbour_search(monkeypatch):
+    from pointrecon.models import _ops
+
+    def no_search(*a, **k):
+        raise AssertionError("local='conv' must not search neighbours")
+
+    monkeypatch.setattr(_ops, "knn_idx", no_search)
+    for window in (0, 8):
+        ref = _ref(local="conv", window=window).train()
+        pts = torch.rand(2, 30, 3, requires_grad=True)
+        out = ref(pts, torch.randn(2, 6))
+        sum(o.sum() for o in out).backward()
+        assert pts.grad is not None and torch.isfinite(pts.grad).all()
+        assert ref.local_conv.weight.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("local", ["knn", "knn_once"])
+def test_knn_once_searches_once_and_matches_knn_at_step_zero(monkeypatch, local):
+    calls = []
+    ref = _ref(local=local, steps=3)
+    real = ref.neighbours
+    monkeypatch.setattr(ref, "neighbours", lambda p: calls.append(1) or real(p))
+    pts, code = torch.rand(2, 25, 3), torch.randn(2, 6)
+    with torch.no_grad():
+        got = ref(pts, code)
+        base = _ref(local="knn", steps=3)(pts, code)
+    assert len(calls) == (1 if local == "knn_once" else 3)
+    torch.testing.assert_close(got[0], base[0])
+    if local == "knn":
+        torch.testing.assert_close(got[-1], base[-1])
+
+
+def test_local_option_is_validated_and_keeps_the_old_default():
+    with pytest.raises(ValueError, match="local must be one of"):
+        SequenceRefiner(6, local="attention")
+    assert SequenceRefiner(6).local == "knn"
+    names = {n for n, _ in SequenceRefiner(6).named_parameters()}
+    assert any(n.startswith("local_mlp") for n in names)
+    assert not any(n.startswith("local_conv") for n in names)
+
+
+def test_embed_sum_adds_the_embeddings_into_a_narrower_input():
+    ref = _ref(local="conv", embed="sum")
+    assert ref.rnn.input_size == 3 + 8
+    pts, code = torch.rand(2, 20, 3), torch.randn(2, 6)
+    feats = ref.point_features(pts, code)
+    expected = ref.pos_mlp(pts) + ref.code_proj(code)[:, None] + ref.sequence_context(pts)
+    torch.testing.assert_close(feats, torch.cat([pts, expected], -1))
+    assert _ref(local="knn", embed="sum")(pts, code)[-1].shape == (2, 20, 3)
+    with pytest.raises(ValueError, match="embed must be one of"):
+        SequenceRefiner(6, embed="mean")
