@@ -55,7 +55,9 @@ def run_eval(cfg: DictConfig, output_dir: str | Path) -> dict[str, Any]:
     model, path, train_cfg = load_model(cfg.ckpt, extra, str(device))
     data_cfg = cfg.get("data") or train_cfg.data
     loader = build_loader(
-        OmegaConf.create({"data": OmegaConf.to_container(data_cfg), "allowed_targets": extra}),
+        OmegaConf.create(
+            {"data": OmegaConf.to_container(data_cfg, resolve=True), "allowed_targets": extra}
+        ),
         str(cfg.split),
         shuffle=False,
     )

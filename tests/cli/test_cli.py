@@ -269,3 +269,18 @@ def test_reconstruct_las_to_las_keeps_geo_coordinates(trained_run, tmp_path, com
     half = laspy.read(run_reconstruct(cfg)["points"])
     half_xyz = np.stack([half.x, half.y, half.z], axis=1)
     assert np.abs(half_xyz - origin).max() < 10.0  # at the scan's geo-location, not at 0
+
+
+def test_eval_on_a_data_config_given_on_the_command_line(
+    trained_run, tmp_path, compose, data_cache
+):
+    """`data=synthetic` interpolates `paths.cache_dir` and `..train.*`: they resolve against the
+    eval config, not against a bare data node."""
+    cfg = compose(
+        "eval",
+        [f"ckpt={trained_run}", "data=synthetic", "data.train.n_partial=256",
+         "data.train.n_complete=512", "data.test.num_samples=3", "data.num_workers=0",
+         f"paths.cache_dir={data_cache}", "trainer.progress=false", "baselines=[input]"],
+    )  # fmt: skip
+    tables = run_eval(cfg, tmp_path)["tables"]
+    assert tables["model"]["mean"]["n"] == 3 and set(tables) == {"model", "input"}
