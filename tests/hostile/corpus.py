@@ -412,8 +412,14 @@ CASES: list[Case] = [
     Case(
         "unknown_extension",
         "points",
+        _w("cloud.dxf", b"0\nSECTION\n"),
+        error=r"unknown point-cloud extension '\.dxf'",
+    ),  # fmt: skip
+    Case(
+        "truncated_las",
+        "points",
         _w("cloud.las", b"LASF"),
-        error=r"unknown point-cloud extension '\.las'",
+        error=r"cloud\.las: malformed LAS/LAZ file",
     ),  # fmt: skip
     Case(
         "unreadable_chmod_000",
