@@ -39,6 +39,7 @@ def run_reconstruct(cfg: DictConfig) -> dict[str, Path]:
             f"output={cfg.output!s}: unsupported extension {out_path.suffix!r}; expected a point "
             "cloud file such as .ply, .pcd, .xyz, .npy, .las or .laz"
         )
+    check_output(out_path, [str(cfg.input)], overwrite=bool(cfg.get("overwrite", False)))
     device = resolve_device(cfg.trainer.accelerator)
     # geo-referenced scans come relative to cloud.offset; the writer adds it back (float64)
     crop, voxel = cfg.get("crop"), cfg.get("voxel")
@@ -53,8 +54,8 @@ def run_reconstruct(cfg: DictConfig) -> dict[str, Path]:
     # a mesh in geo-coordinates is written as OBJ (float64 text); PLY would round to float32
     mesh_ext = ".ply" if cloud.offset is None else ".obj"
     mesh_path = out_path.with_name(f"{out_path.stem}_mesh{mesh_ext}")
-    for target in (out_path, mesh_path) if cfg.mesh else (out_path,):
-        check_output(target, [str(cfg.input)], overwrite=bool(cfg.get("overwrite", False)))
+    if cfg.mesh:
+        check_output(mesh_path, [str(cfg.input)], overwrite=bool(cfg.get("overwrite", False)))
     model, ckpt, train_cfg = load_model(cfg.ckpt, extra, str(device))
     n_in = cfg.get("num_input_points")
     if n_in is None:
