@@ -43,7 +43,7 @@ def run_demo(overrides: list[str], out_root: Path | None = None) -> dict:
     cfg = _compose("train", ["experiment=demo", *overrides])
     stamp = datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
     out = Path(out_root or Path(str(cfg.paths.log_dir)) / "demo" / stamp).resolve()
-    print(f"[1/4] training the default model -> {out / 'train'}")
+    print(f"[1/4] training a compact completion model -> {out / 'train'}")
     run_train(cfg, out / "train")
     t_train = time.perf_counter() - t_start
 
