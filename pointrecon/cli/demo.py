@@ -69,17 +69,15 @@ def run_demo(overrides: list[str], out_root: Path | None = None) -> dict:
             over.append(f"ckpt={ckpt}")
         rcfg = _compose("reconstruct", over)
         try:
-            try:
-                paths[name] = run_reconstruct(rcfg)
-            except PointreconError:
-                raise
-            except Exception as e:  # meshing needs Open3D; the completion itself must not fail
-                print(f"  meshing failed ({type(e).__name__}: {e}); retrying without a mesh")
-                rcfg.mesh = False
-                paths[name] = run_reconstruct(rcfg)
+            paths[name] = run_reconstruct(rcfg)
         except PointreconError as e:
             print(f"  {name}: skipped ({e})")
             continue
+        except Exception as e:  # meshing needs Open3D; the completion itself must not fail
+            print(f"  meshing failed ({type(e).__name__}: {e}); retrying without a mesh")
+            # the failed run may have written the points already: this run replaces its own file
+            rcfg.mesh, rcfg.overwrite = False, True
+            paths[name] = run_reconstruct(rcfg)
         preds[name] = (read_points(paths[name]["points"]) - offset) / scale
 
     print("[4/4] rendering")

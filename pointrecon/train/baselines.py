@@ -99,6 +99,18 @@ def best_mirror_plane(
     return points.float().mean(0), normals[best], float(scores[best])
 
 
+def mirror_union(
+    points: torch.Tensor, generator: torch.Generator | None = None, *, num_normals: int = 128
+) -> torch.Tensor:
+    """``points`` followed by their mirror image across :func:`best_mirror_plane`.
+
+    Shapes:
+        points (N, 3) -> (2N, 3).
+    """
+    center, normal, _ = best_mirror_plane(points, num_normals=num_normals, generator=generator)
+    return torch.cat([points, reflect(points, center, normal[None])[0]])
+
+
 def input_baseline(
     points: torch.Tensor,
     lengths: torch.Tensor | None,
@@ -130,9 +142,7 @@ def mirror_baseline(
     """
     out = []
     for b in range(len(points)):
-        pts = _valid(points, lengths, b).float()
-        center, normal, _ = best_mirror_plane(pts, num_normals=num_normals, generator=generator)
-        both = torch.cat([pts, reflect(pts, center, normal[None])[0]])
+        both = mirror_union(_valid(points, lengths, b).float(), generator, num_normals=num_normals)
         out.append(resample(both, num_points, generator))
     return torch.stack(out)
 
@@ -185,7 +195,6 @@ def dense_baseline(
     for b in range(len(points)):
         pts = _valid(points, lengths, b).float()
         if mirror:
-            center, normal, _ = best_mirror_plane(pts, num_normals=num_normals, generator=generator)
-            pts = torch.cat([pts, reflect(pts, center, normal[None])[0]])
+            pts = mirror_union(pts, generator, num_normals=num_normals)
         out.append(densify(pts, num_points, generator))
     return torch.stack(out)

@@ -20,7 +20,9 @@ from pointrecon.utils.atomic import atomic_path, atomic_write_text
 BASELINES = ("input", "mirror", "input_dense", "mirror_dense")
 
 
-def _safe_id(sample_id: str) -> str:
+def safe_stem(sample_id: str) -> str:
+    """``sample_id`` as a file-name stem: characters other than letters, digits, ``-_.`` become
+    ``_``, with no leading or trailing dots."""
     keep = "".join(c if c.isalnum() or c in "-_." else "_" for c in str(sample_id))
     return keep.strip(".") or "sample"
 
@@ -121,7 +123,7 @@ def evaluate_model(
                     .numpy()
                     .astype(np.float32),
                 }
-                with atomic_path(out / "samples" / f"{_safe_id(sid)}.npz") as tmp:
+                with atomic_path(out / "samples" / f"{safe_stem(sid)}.npz") as tmp:
                     np.savez_compressed(tmp, **arrays)
                 saved += 1
     if not per_sample:

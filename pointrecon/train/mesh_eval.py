@@ -26,8 +26,9 @@ from tqdm import tqdm
 from pointrecon.data.pairs import make_completion_pair
 from pointrecon.errors import DataError
 from pointrecon.io import MESH_EXTENSIONS, find_files, read_mesh
-from pointrecon.train.baselines import best_mirror_plane, densify, reflect
+from pointrecon.train.baselines import densify, mirror_union
 from pointrecon.train.evaluation import batch_metrics, summarize
+from pointrecon.train.evaluator import safe_stem
 from pointrecon.train.inference import complete_points
 from pointrecon.train.report import rows_to_csv, write_tables
 from pointrecon.utils.atomic import atomic_write_text
@@ -55,8 +56,7 @@ def baseline_clouds(partial: np.ndarray, num_points: int, seed: int) -> dict[str
     """The four baselines of one scan, as float32 arrays."""
     gen = torch.Generator().manual_seed(int(seed))
     p = torch.from_numpy(np.ascontiguousarray(partial, dtype=np.float32))
-    center, normal, _ = best_mirror_plane(p, generator=gen)
-    both = torch.cat([p, reflect(p, center, normal[None])[0]])
+    both = mirror_union(p, gen)
     return {
         "input": p.numpy(),
         "mirror": both.numpy(),
@@ -154,8 +154,7 @@ def _render_ranked(
     paths = {}
     for rank, name in picks.items():
         s = samples[name]
-        stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
-        paths[f"render_{rank}"] = folder / f"{rank}_{stem}.png"
+        paths[f"render_{rank}"] = folder / f"{rank}_{safe_stem(name)}.png"
         folder.mkdir(parents=True, exist_ok=True)
         render_comparison(
             s["partial"], s["pred"], s["gt"], paths[f"render_{rank}"],
