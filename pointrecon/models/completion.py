@@ -159,7 +159,6 @@ class CompletionNet(nn.Module):
         if partial is None:
             raise ValueError("partial must be a (B, N, 3) tensor for a point model, got None")
         check_points(partial, lengths, "partial")
-        B, N, _ = partial.shape
         observed = partial
         if self.normalize_input:
             with torch.no_grad():
