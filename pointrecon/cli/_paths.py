@@ -1,12 +1,14 @@
-"""Where the Hydra configs live: ``$POINTRECON_CONF_DIR`` or the package's ``conf/``."""
+"""Where the Hydra configs live: ``$POINTRECON_CONF_DIR`` or the package's ``conf/``.
+
+The configs are package data (``pointrecon/conf``), so an installed wheel finds them without a
+source checkout.
+"""
 
 from __future__ import annotations
 
 import os
+from importlib.resources import files
 from pathlib import Path
-
-_PACKAGE = Path(__file__).resolve().parents[1]
-REPO_ROOT = _PACKAGE.parent
 
 
 def conf_dir() -> str:
@@ -14,5 +16,4 @@ def conf_dir() -> str:
     env = os.environ.get("POINTRECON_CONF_DIR")
     if env:
         return str(Path(env).resolve())
-    inside = _PACKAGE / "conf"
-    return str(inside if inside.is_dir() else REPO_ROOT / "conf")
+    return str(Path(str(files("pointrecon") / "conf")).resolve())

@@ -8,7 +8,7 @@
 4. renders input | completion | ground truth for both (one row each), and prints where
    everything is.
 
-Extra arguments are Hydra overrides of ``conf/train.yaml`` (e.g. ``trainer.max_epochs=2``).
+Extra arguments are Hydra overrides of ``pointrecon/conf/train.yaml`` (e.g. ``trainer.max_epochs=2``).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``pointrecon train``: train a model from ``conf/train.yaml`` plus Hydra overrides.
+"""``pointrecon train``: train a model from ``pointrecon/conf/train.yaml`` plus Hydra overrides.
 
 Examples::
 

@@ -7,12 +7,13 @@ from pathlib import Path
 import torch
 from omegaconf import OmegaConf
 
+from pointrecon.cli._paths import conf_dir
 from pointrecon.data import MeshFolderCompletion, SyntheticCompletion, make_shape
 from pointrecon.data.transforms import Compose
 from pointrecon.io import write_mesh
 from pointrecon.utils.instantiate import instantiate
 
-CONF = Path(__file__).resolve().parents[2] / "conf" / "data"
+CONF = Path(conf_dir()) / "data"
 
 
 def _cfg(name: str, tmp_path: Path):

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import trimesh
 
+from pointrecon.cli._paths import conf_dir
 from pointrecon.data.pointcloud_folder import PointCloudFolder
 from pointrecon.errors import DataError
 from pointrecon.io import normalize, read_points, write_mesh, write_points
@@ -114,7 +115,7 @@ def load_data_config(name: str, root: Path, **overrides):
     """conf/data/<name>.yaml inside a minimal root config, with ``data.root`` set."""
     from omegaconf import OmegaConf
 
-    conf = Path(__file__).resolve().parents[2] / "conf" / "data" / f"{name}.yaml"
+    conf = Path(conf_dir()) / "data" / f"{name}.yaml"
     cfg = OmegaConf.create({"paths": {"data_dir": "/nonexistent", "cache_dir": "/nonexistent"}})
     cfg.data = OmegaConf.load(conf)
     cfg.data.root = str(root)

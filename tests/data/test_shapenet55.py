@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pointrecon.cli._paths import conf_dir
 from pointrecon.data.shapenet55 import (
     DIFFICULTIES,
     FIXED_VIEWPOINTS,
@@ -214,7 +215,7 @@ def load_data_config(name: str, root: Path, **overrides):
     """conf/data/<name>.yaml inside a minimal root config, with ``data.root`` set."""
     from omegaconf import OmegaConf
 
-    conf = Path(__file__).resolve().parents[2] / "conf" / "data" / f"{name}.yaml"
+    conf = Path(conf_dir()) / "data" / f"{name}.yaml"
     cfg = OmegaConf.create({"paths": {"data_dir": "/nonexistent", "cache_dir": "/nonexistent"}})
     cfg.data = OmegaConf.load(conf)
     cfg.data.root = str(root)

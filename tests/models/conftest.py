@@ -8,7 +8,9 @@ import pytest
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
+from pointrecon.cli._paths import conf_dir
+
+CONF_DIR = Path(conf_dir())
 
 NAMED_MODELS = (
     "pcn",

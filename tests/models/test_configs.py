@@ -6,6 +6,7 @@ import pytest
 import torch
 from hydra import compose, initialize_config_dir
 
+from pointrecon.cli._paths import conf_dir
 from pointrecon.models import (
     MultiViewReconstructor,
     Reconstructor,
@@ -14,7 +15,7 @@ from pointrecon.models import (
 )
 from pointrecon.utils.instantiate import instantiate
 
-CONF = Path(__file__).resolve().parents[2] / "conf"
+CONF = Path(conf_dir())
 MODELS = sorted(p.stem for p in (CONF / "model").glob("*.yaml"))
 # models built by Reconstructor and its image variants (encoder -> decoder -> refiner);
 # "completion" is a CompletionNet, tested on its own below

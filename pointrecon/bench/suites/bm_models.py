@@ -1,9 +1,9 @@
 """Model benchmarks: every encoder, decoder and refiner config; windowed vs full-length RNN.
 
-Run with the suite (``pointrecon bench bench=models``) or alone: ``python benchmarks/bm_models.py
-[hydra overrides]``. Sizes come from ``conf/bench/sizes/<preset>.yaml`` (key ``models``).
+Run with the suite (``pointrecon bench bench=models``) or alone: ``python -m pointrecon.bench.suites.bm_models
+[hydra overrides]``. Sizes come from ``pointrecon/conf/bench/sizes/<preset>.yaml`` (key ``models``).
 
-Components are built from ``conf/model/{encoder,decoder,refiner}/<name>.yaml`` through the
+Components are built from ``pointrecon/conf/model/{encoder,decoder,refiner}/<name>.yaml`` through the
 instantiate allow-list, with the global code width set to ``code`` (the ``${..encoder.
 out_channels}`` interpolation resolves against a parent node this file provides). Forward is
 timed in eval mode under ``no_grad``; forward+backward in train mode, gradients reset untimed.
@@ -35,12 +35,12 @@ def conf_root() -> Path:
 
 
 def component_names(kind: str) -> list[str]:
-    """Config names under ``conf/model/<kind>/`` (``encoder``, ``decoder``, ``refiner``)."""
+    """Config names under ``pointrecon/conf/model/<kind>/`` (``encoder``, ``decoder``, ``refiner``)."""
     return sorted(p.stem for p in (conf_root() / "model" / kind).glob("*.yaml"))
 
 
 def component_config(kind: str, name: str, code: int, **overrides: Any) -> DictConfig:
-    """``conf/model/<kind>/<name>.yaml`` inside a parent node whose encoder has ``code`` channels."""
+    """``pointrecon/conf/model/<kind>/<name>.yaml`` inside a parent node whose encoder has ``code`` channels."""
     path = conf_root() / "model" / kind / f"{name}.yaml"
     if not path.is_file():
         raise FileNotFoundError(f"{kind}: no config {path}")

@@ -1,7 +1,7 @@
 """Point-op benchmarks: knn, fps, serialize, chamfer, emd against naive twins and peers.
 
-Run with the suite (``pointrecon bench bench=ops``) or alone: ``python benchmarks/bm_ops.py
-[hydra overrides]``. Sizes come from ``conf/bench/sizes/<preset>.yaml`` (key ``ops``).
+Run with the suite (``pointrecon bench bench=ops``) or alone: ``python -m pointrecon.bench.suites.bm_ops
+[hydra overrides]``. Sizes come from ``pointrecon/conf/bench/sizes/<preset>.yaml`` (key ``ops``).
 
 Peers, each timed where it runs (CPU peers with the CPU clock on a GPU run): scipy ``cKDTree``,
 Open3D ``KDTreeFlann`` (one Python call per query point) and ``core.nns.NearestNeighborSearch``,

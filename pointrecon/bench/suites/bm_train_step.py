@@ -1,8 +1,8 @@
 """End-to-end training step: encoder + decoder + refiner + chamfer + optimizer step.
 
 Run with the suite (``pointrecon bench bench=train_step``) or alone:
-``python benchmarks/bm_train_step.py [hydra overrides]``. Sizes come from
-``conf/bench/sizes/<preset>.yaml`` (key ``train_step``): partial inputs of ``N`` points
+``python -m pointrecon.bench.suites.bm_train_step [hydra overrides]``. Sizes come from
+``pointrecon/conf/bench/sizes/<preset>.yaml`` (key ``train_step``): partial inputs of ``N`` points
 completed to ``M`` (2048 -> 16384, batch 32 on GPU), in fp32 and bf16 autocast, eager and
 ``torch.compile``. One timed call is a whole step: zero_grad, forward, Chamfer-L1 on the coarse
 output and on every refiner step (in fp32), backward, AdamW step. The reference of each group
@@ -36,16 +36,12 @@ def _chamfer_l1():
 
 
 def build_model(s: dict, device: torch.device) -> torch.nn.Module:
-    """Reconstructor from ``conf/model/{encoder,decoder,refiner}/<name>.yaml`` (+ overrides)."""
+    """Reconstructor from ``pointrecon/conf/model/{encoder,decoder,refiner}/<name>.yaml`` (+ overrides)."""
     from omegaconf import OmegaConf
 
+    from pointrecon.bench.suites import bm_models
     from pointrecon.utils.instantiate import instantiate
 
-    bm_models = sys.modules.get("pointrecon_bench_cases_models")
-    if bm_models is None:
-        from pointrecon.bench.runner import load_case_module
-
-        bm_models = load_case_module("models")
     root = bm_models.conf_root() / "model"
     node = OmegaConf.create({"_target_": "pointrecon.models.Reconstructor"})
     for kind in ("encoder", "decoder", "refiner"):
