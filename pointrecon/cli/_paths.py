@@ -17,3 +17,10 @@ def conf_dir() -> str:
     if env:
         return str(Path(env).resolve())
     return str(Path(str(files("pointrecon") / "conf")).resolve())
+
+
+def hydra_output_dir() -> Path:
+    """The current Hydra job's output folder."""
+    from hydra.core.hydra_config import HydraConfig
+
+    return Path(HydraConfig.get().runtime.output_dir)

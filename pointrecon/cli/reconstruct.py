@@ -18,7 +18,6 @@ from pointrecon.cli._errors import reports_errors
 from pointrecon.cli._paths import conf_dir
 from pointrecon.errors import ConfigError
 from pointrecon.train.inference import complete_points
-from pointrecon.utils.instantiate import check_targets
 from pointrecon.utils.outputs import check_output
 from pointrecon.utils.scans import require_distinct_points
 
@@ -27,12 +26,11 @@ __all__ = ["complete_points", "run_reconstruct"]
 
 def run_reconstruct(cfg: DictConfig) -> dict[str, Path]:
     """Complete ``cfg.input`` into ``cfg.output``; returns the written paths."""
-    from pointrecon.cli.evaluate import load_model
     from pointrecon.io import read_points, write_points
+    from pointrecon.train.assembly import Assembly, num_input_points
     from pointrecon.train.distributed import resolve_device
 
-    extra = list(cfg.get("allowed_targets") or [])
-    check_targets(cfg, extra)
+    assembly = Assembly(cfg)
     out_path = Path(str(cfg.output))
     if out_path.suffix.lower() not in (".ply", ".pcd", ".xyz", ".npy", ".pts", ".txt"):
         raise ConfigError(
@@ -43,10 +41,8 @@ def run_reconstruct(cfg: DictConfig) -> dict[str, Path]:
     for target in (out_path, mesh_path) if cfg.mesh else (out_path,):
         check_output(target, [str(cfg.input)], overwrite=bool(cfg.get("overwrite", False)))
     device = resolve_device(cfg.trainer.accelerator)
-    model, ckpt, train_cfg = load_model(cfg.ckpt, extra, str(device))
-    n_in = cfg.get("num_input_points")
-    if n_in is None:
-        n_in = (train_cfg.get("data", {}) or {}).get("train", {}).get("n_partial", 2048)
+    model, ckpt, train_cfg = assembly.load_model(cfg.ckpt, device)
+    n_in = num_input_points(cfg, train_cfg)
     points = read_points(str(cfg.input), nan_policy=str(cfg.nan_policy))
     require_distinct_points(points, str(cfg.input))
     pred = complete_points(model, points, int(n_in), int(cfg.seed), source=str(cfg.input))

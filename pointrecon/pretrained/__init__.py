@@ -41,13 +41,8 @@ def path(name: str = "default") -> Path:
 def load(name: str = "default", device: str = "cpu") -> nn.Module:
     """The shipped model ``name`` in eval mode on ``device``, built through the allow-list."""
     from pointrecon.train import checkpoint as ckpt_io
-    from pointrecon.utils.instantiate import instantiate
 
-    folder = path(name)
-    cfg = ckpt_io.load_config(folder)
-    model = instantiate(cfg.model)
-    ckpt_io.load_weights(model, folder, device=device)
-    return model.to(device).eval()
+    return ckpt_io.load_model(path(name), device=device)[0]
 
 
 def num_input_points(name: str = "default") -> int:
