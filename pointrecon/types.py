@@ -19,11 +19,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-
-def _describe(x: Any) -> str:
-    if isinstance(x, (Tensor, np.ndarray)):
-        return f"{type(x).__name__} of shape {tuple(x.shape)} and dtype {x.dtype}"
-    return type(x).__name__
+from pointrecon.checks import check_features, check_lengths, check_points
 
 
 @dataclass
@@ -35,33 +31,13 @@ class PointBatch:
     feats: Tensor | None = None
 
     def __post_init__(self) -> None:
-        p = self.points
-        if not isinstance(p, Tensor):
-            raise TypeError(f"points must be a torch.Tensor, got {_describe(p)}")
-        if p.dim() != 3 or p.shape[-1] != 3:
-            raise ValueError(f"points must have shape (B, N, 3), got {tuple(p.shape)}")
-        if not p.is_floating_point():
-            raise TypeError(f"points must be a floating-point tensor, got dtype {p.dtype}")
-        B, N = p.shape[:2]
+        p = check_points("points", self.points)
         if self.lengths is not None:
-            ln = self.lengths
-            if not isinstance(ln, Tensor):
-                raise TypeError(f"lengths must be a torch.Tensor, got {_describe(ln)}")
-            if ln.shape != (B,):
-                raise ValueError(f"lengths must have shape (B,)=({B},), got {tuple(ln.shape)}")
-            if ln.dtype != torch.int64:
-                raise TypeError(f"lengths must be int64, got {ln.dtype}")
-            if ln.device != p.device:
-                raise ValueError(f"lengths is on {ln.device} but points is on {p.device}")
-            if B and (int(ln.min()) < 0 or int(ln.max()) > N):
-                raise ValueError(
-                    f"lengths must lie in [0, N={N}], got min {int(ln.min())} max {int(ln.max())}"
-                )
+            check_lengths("lengths", self.lengths, p, int32_ok=False)
         if self.feats is not None:
-            f = self.feats
-            if not isinstance(f, Tensor):
-                raise TypeError(f"feats must be a torch.Tensor, got {_describe(f)}")
-            if f.dim() != 3 or f.shape[:2] != (B, N):
+            f = check_features("feats", self.feats)
+            B, N = p.shape[:2]
+            if f.shape[:2] != (B, N):
                 raise ValueError(
                     f"feats must have shape (B, N, C)=({B}, {N}, C), got {tuple(f.shape)}"
                 )

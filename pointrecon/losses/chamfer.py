@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from pointrecon.checks import check_choice, check_reduction
 from pointrecon.metrics.chamfer import chamfer_l1, chamfer_l2
-from pointrecon.ops._checks import check_choice
 
 KINDS = ("l1", "l2")
-REDUCTIONS = ("none", "mean", "sum")
 
 
 class ChamferLoss(nn.Module):
@@ -26,7 +25,7 @@ class ChamferLoss(nn.Module):
     def __init__(self, kind: str = "l1", reduction: str = "mean") -> None:
         super().__init__()
         self.kind = check_choice("kind", kind, KINDS)
-        self.reduction = check_choice("reduction", reduction, REDUCTIONS)
+        self.reduction = check_reduction(reduction)
         self._fn = chamfer_l1 if kind == "l1" else chamfer_l2
 
     def forward(

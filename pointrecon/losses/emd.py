@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from pointrecon.checks import check_reduction
 from pointrecon.metrics.emd import emd
-from pointrecon.ops._checks import check_choice
-
-REDUCTIONS = ("none", "mean", "sum")
 
 
 class EMDLoss(nn.Module):
@@ -32,7 +30,7 @@ class EMDLoss(nn.Module):
         iters: int = 50,
     ) -> None:
         super().__init__()
-        self.reduction = check_choice("reduction", reduction, REDUCTIONS)
+        self.reduction = check_reduction(reduction)
         self.blur, self.scaling, self.level_iters, self.iters = blur, scaling, level_iters, iters
 
     def forward(

@@ -11,16 +11,14 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from pointrecon.ops._checks import (
-    check_choice,
+from pointrecon.checks import (
     check_lengths,
     check_points,
+    check_reduction,
     check_same_batch,
     valid_mask,
 )
 from pointrecon.ops.knn import knn
-
-REDUCTIONS = ("none", "mean", "sum")
 
 
 def check_pair(
@@ -73,7 +71,7 @@ def masked_mean(values: Tensor, mask: Tensor) -> Tensor:
 
 
 def reduce(values: Tensor, reduction: str) -> Tensor:
-    check_choice("reduction", reduction, REDUCTIONS)
+    check_reduction(reduction)
     if reduction == "mean":
         return values.mean()
     if reduction == "sum":

@@ -24,13 +24,18 @@ import torch
 from scipy.optimize import linear_sum_assignment
 from torch import Tensor
 
+from pointrecon.checks import (
+    check_int,
+    check_positive_float,
+    check_reduction,
+    valid_mask,
+)
 from pointrecon.metrics import _sinkhorn
-from pointrecon.metrics._kernels import REDUCTIONS, check_pair, reduce
-from pointrecon.ops._checks import check_choice, check_int, check_positive_float, valid_mask
+from pointrecon.metrics._kernels import check_pair, reduce
 
 
 def _check(pred, gt, pred_lengths, gt_lengths, reduction):
-    check_choice("reduction", reduction, REDUCTIONS)
+    check_reduction(reduction)
     pl, gl = check_pair(pred, gt, pred_lengths, gt_lengths)
     if not torch.equal(pl, gl):
         raise ValueError(

@@ -24,7 +24,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
-from pointrecon.ops._checks import (
+from pointrecon.checks import (
     check_choice,
     check_int,
     check_lengths,

@@ -11,8 +11,9 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
+from pointrecon.checks import check_batch
 from pointrecon.models import _ops
-from pointrecon.models._layers import SharedMLP, check_points, masked_max
+from pointrecon.models._layers import SharedMLP, masked_max
 from pointrecon.models.outputs import EncoderOutput
 
 BACKENDS = ("dense", "pyg")
@@ -96,7 +97,7 @@ class DGCNN(nn.Module):
         return out.view(B, N, -1)
 
     def forward(self, points: Tensor, lengths: Tensor | None = None) -> EncoderOutput:
-        check_points(points, lengths)
+        check_batch("points", points, lengths)
         if lengths is not None and lengths.numel() and int(lengths.min()) < 1:
             raise ValueError(f"lengths must be >= 1 for DGCNN, got {lengths.tolist()}")
         x = points

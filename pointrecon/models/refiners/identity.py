@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from pointrecon.models._layers import check_points
+from pointrecon.checks import check_batch
 
 
 class IdentityRefiner(nn.Module):
@@ -22,5 +22,5 @@ class IdentityRefiner(nn.Module):
         super().__init__()
 
     def forward(self, points: Tensor, code: Tensor) -> list[Tensor]:
-        check_points(points)
+        check_batch("points", points)
         return []

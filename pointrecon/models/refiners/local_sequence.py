@@ -14,9 +14,9 @@ from torch import Tensor, nn
 
 from pointrecon.models import _ops
 from pointrecon.models._layers import SharedMLP
+from pointrecon.ops.serialize import ORDERS
 
 CELLS = ("gru", "lstm")
-ORDERS = ("morton", "hilbert", "random", "none")
 
 
 class LocalSequenceRefiner(nn.Module):

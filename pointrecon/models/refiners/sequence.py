@@ -12,10 +12,13 @@ import math
 import torch
 from torch import Tensor, nn
 
+from pointrecon.checks import check_batch, check_code
 from pointrecon.models import _ops
-from pointrecon.models._layers import SharedMLP, check_code, check_points
+from pointrecon.models._layers import SharedMLP
+from pointrecon.ops.serialize import ORDERS as CURVE_ORDERS
 
-ORDERS = ("morton", "hilbert", "fps", "random", "none")
+#: the curve orders of :func:`pointrecon.ops.serialize`, plus farthest-point order
+ORDERS = (*CURVE_ORDERS, "fps")
 CELLS = ("gru", "lstm")
 
 
@@ -138,8 +141,8 @@ class SequenceRefiner(nn.Module):
 
     # ------------------------------------------------------------------ forward
     def forward(self, points: Tensor, code: Tensor) -> list[Tensor]:
-        check_points(points)
-        check_code(code, self.code_channels)
+        check_batch("points", points)
+        check_code("code", code, self.code_channels)
         if code.shape[0] != points.shape[0]:
             raise ValueError(f"code has batch {code.shape[0]} but points has {points.shape[0]}")
         out: list[Tensor] = []
