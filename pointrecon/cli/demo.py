@@ -1,6 +1,6 @@
 """``pointrecon demo``: the main job on the embedded procedural data, end to end on a CPU.
 
-1. trains a compact completion model with ``experiment=demo`` (a few minutes on 2 CPU cores);
+1. trains a compact completion model with ``experiment=demo``;
 2. evaluates its best checkpoint on the held-out test split next to the four baselines (the
    input; the input united with its best mirror image; both densified to the output's size);
 3. completes one held-back test scan from a file, in the scan's own coordinate frame, with the

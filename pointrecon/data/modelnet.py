@@ -8,7 +8,7 @@ Layout (``root`` is the unpacked ``ModelNet10`` or ``ModelNet40`` folder)::
 Each mesh is read by :func:`pointrecon.io.read_mesh` (which accepts the malformed first line
 ``OFF<nverts> <nfaces> <nedges>`` that many ModelNet files have), and :func:`pointrecon.data.make_completion_pair` samples the complete
 cloud on its surface and simulates a depth scan for the partial one; both are in the project's
-default normalisation (DESIGN §4). ModelNet has no validation split: ``split="val"`` holds out a
+default normalisation (docs/conventions.md, Frames). ModelNet has no validation split: ``split="val"`` holds out a
 fixed share (``val_fraction``) of every class's training models, which ``"train"`` then excludes.
 """
 

@@ -67,7 +67,7 @@ def make_completion_pair(
     """Build a completion pair: a simulated partial scan and the complete surface of ``mesh``.
 
     The complete cloud is ``n_complete`` area-weighted samples of the outer surface. Both clouds
-    are normalised per DESIGN section 4, fit on the complete cloud (centre on its bounding-box
+    are normalised by the default normalisation (docs/conventions.md), fit on the complete cloud (centre on its bounding-box
     centre, farthest point at radius 1); the mesh is moved into that frame before scanning, so
     ``distance`` and ``noise_std`` are in units of the normalised object (radius 1) and depth
     images are in those units too. The complete cloud depends only on ``(mesh, seed)``; the

@@ -56,7 +56,7 @@ class PointCloudFolder(Dataset):
         split: optional sub-folder of ``root`` holding ``partial/`` and ``complete/``.
         n_partial, n_complete: points per cloud (random subset, or repeats when short).
         normalize: True (default) applies the project's default normalisation fitted on the
-            complete cloud to both clouds (DESIGN §4); False keeps the stored coordinates.
+            complete cloud to both clouds (docs/conventions.md, Frames); False keeps the stored coordinates.
         seed: base seed of the resampling (fixed per item).
         nan_policy: passed to :func:`pointrecon.io.read_points` (``"error"`` or ``"drop"``).
         transform: optional augmentation ``(sample, rng) -> sample`` on the numpy clouds

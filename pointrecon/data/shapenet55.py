@@ -10,7 +10,7 @@ Layout (``root`` is the ``ShapeNet55-34`` folder as PoinTr distributes it)::
                                                    ShapeNet-34/test_novel.txt is accepted too)
 
 Every cloud is normalised as PoinTr's ``pc_norm`` does: centred at its centroid and scaled so the
-farthest point is at radius 1. Metrics are reported in that unit-sphere frame (DESIGN §4).
+farthest point is at radius 1. Metrics are reported in that unit-sphere frame (docs/conventions.md, Frames).
 
 The partial input is made on the fly by removing the points nearest to a viewpoint
 (PoinTr's ``misc.seprate_point_cloud``): the remaining points, farthest-point sampled to

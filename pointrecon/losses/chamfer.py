@@ -11,7 +11,7 @@ KINDS = ("l1", "l2")
 
 
 class ChamferLoss(nn.Module):
-    """Chamfer distance as a training loss (``kind="l1"``: CD-L1, ``"l2"``: CD-L2; DESIGN §4).
+    """Chamfer distance as a training loss (``kind="l1"``: CD-L1, ``"l2"``: CD-L2; defined in docs/conventions.md).
 
     Raw values (not x 1e3), the very numbers the metrics report. Memory O(B*N) for backward.
 

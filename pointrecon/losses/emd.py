@@ -9,7 +9,7 @@ from pointrecon.metrics.emd import emd
 
 
 class EMDLoss(nn.Module):
-    """Approximate earth mover's distance as a training loss (equal-size clouds; DESIGN §4).
+    """Approximate earth mover's distance as a training loss (equal-size clouds; docs/conventions.md).
 
     Calls :func:`pointrecon.metrics.emd` (log-domain Sinkhorn, linear memory); see it for the
     accuracy/time knobs ``blur``, ``scaling``, ``level_iters``, ``iters``.

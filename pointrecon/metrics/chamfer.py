@@ -1,4 +1,4 @@
-"""Chamfer distances (DESIGN §4), memory-bounded, with ``torch.cdist`` reference twins.
+"""Chamfer distances (defined in docs/conventions.md), memory-bounded, with ``torch.cdist`` reference twins.
 
 With d(x, S) = min over s in S of ||x - s||_2 (Euclidean, unsquared):
 

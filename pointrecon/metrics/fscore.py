@@ -1,4 +1,4 @@
-"""F-Score@tau (DESIGN §4): precision, recall and their harmonic mean, per sample."""
+"""F-Score@tau (defined in docs/conventions.md): precision, recall and their harmonic mean, per sample."""
 
 from __future__ import annotations
 

@@ -78,7 +78,7 @@ def test_items_are_normalised_pairs_on_the_surface(mn_root):
     assert item["id"] == ds.samples[3][1].stem
     partial, complete = item["partial"].numpy(), item["complete"].numpy()
     assert partial.shape == (256, 3) and complete.shape == (512, 3)
-    # default normalisation (DESIGN 4) fitted on the complete cloud
+    # default normalisation (docs/conventions.md) fitted on the complete cloud
     centre = (complete.max(0) + complete.min(0)) / 2
     np.testing.assert_allclose(centre, 0.0, atol=0.05)
     assert np.linalg.norm(complete - centre, axis=1).max() <= 1.0 + 1e-5

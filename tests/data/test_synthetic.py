@@ -24,7 +24,7 @@ def test_item_contract():
     assert item["category"] == CATEGORIES[5 % len(CATEGORIES)]
     assert item["label"] == CATEGORIES.index(item["category"])
     assert isinstance(item["id"], str) and item["view"] == 0
-    # DESIGN section 4 normalisation, recomputed on the complete cloud
+    # default normalisation (docs/conventions.md), recomputed on the complete cloud
     c = item["complete"].numpy()
     np.testing.assert_allclose((c.min(0) + c.max(0)) / 2, 0, atol=1e-6)
     assert np.linalg.norm(c, axis=1).max() == pytest.approx(1, abs=1e-6)

@@ -30,8 +30,8 @@ class DGCNN(nn.Module):
 
     Backends: "dense" gathers (B, N, K, C) and max-pools; "pyg" runs ``torch_geometric.nn.EdgeConv``
     on the flattened graph with the same MLPs (identical results). "dense" is the default: it
-    measured faster for training on CPU (B=2, N=2048, k=20, dynamic: forward + backward 4.4 s
-    dense vs 5.2 s pyg) and keeps tensor shapes static.
+    needs no PyG and keeps tensor shapes static (timings of both:
+    benchmarks/results/measurements.md).
 
     Args:
         k: neighbours per point.

@@ -28,9 +28,9 @@ class SetAbstraction(nn.Module):
     Backends: "dense" gathers (B, M, K, C) neighbourhoods and max-pools; "pyg" builds an
     ``edge_index`` from the same ball query (duplicates removed) and runs
     ``torch_geometric.nn.PointNetConv`` with the same MLP, so both give the same result in eval
-    mode. "dense" is the default: for training (forward + backward) it measured as fast as "pyg"
-    on CPU (PointNet2 SSG, B=2, N=2048: pyg/dense time 0.96-1.03), and it keeps tensor shapes
-    static (DESIGN §2: torch.compile, CUDA graphs); "pyg" skips the repeated ball-query slots.
+    mode. "dense" is the default: it needs no PyG and keeps tensor shapes static (for
+    torch.compile and CUDA graphs); "pyg" skips the repeated ball-query slots. Timings of both:
+    benchmarks/results/measurements.md.
 
     Args:
         in_channels: C of the input features (0 for xyz only).

@@ -29,7 +29,7 @@ class SequenceRefiner(nn.Module):
 
     1. order the current points with ``pointrecon.ops.serialize`` (``order`` = "morton",
        "hilbert", "random" or "none") or by farthest point sampling of all M points ("fps",
-       O(M^2): about 1.7 s per step at M = 16384 on one CPU core);
+       O(M^2) per step);
     2. per-point features ``[xyz, MLP(xyz), W_code code, max_k MLP(p_k - p)]`` (the last over the
        ``local_k`` nearest current points; ``local_k=0`` leaves it out), taken in that order;
     3. a GRU/LSTM (``num_layers``, ``hidden``, ``bidirectional``) runs over the sequence: full
