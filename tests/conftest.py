@@ -6,10 +6,10 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-import hydra
 import pytest
 
-from pointrecon.cli._paths import conf_dir
+from pointrecon.config import compose as compose_root
+from pointrecon.config import conf_dir
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -42,8 +42,26 @@ TINY = [
 
 
 def compose_config(name: str, overrides: list[str] | None = None, **kw):
-    with hydra.initialize_config_dir(config_dir=conf_dir(), version_base="1.3"):
-        return hydra.compose(config_name=name, overrides=list(overrides or []), **kw)
+    return compose_root(name, list(overrides or []), **kw)
+
+
+def load_data_config(name: str, root: Path, **overrides):
+    """``conf/data/<name>.yaml`` inside a minimal root config, with ``data.root`` set;
+    ``overrides`` maps dotted keys to values."""
+    from omegaconf import OmegaConf
+
+    cfg = OmegaConf.create({"paths": {"data_dir": "/nonexistent", "cache_dir": "/nonexistent"}})
+    cfg.data = OmegaConf.load(Path(conf_dir()) / "data" / f"{name}.yaml")
+    cfg.data.root = str(root)
+    for key, value in overrides.items():
+        OmegaConf.update(cfg, key, value)
+    return cfg
+
+
+@pytest.fixture(scope="session")
+def data_config() -> Callable[..., object]:
+    """``data_config(name, root, **overrides)``: a data config with ``data.root`` set."""
+    return load_data_config
 
 
 @pytest.fixture(scope="session")

@@ -1,22 +1,12 @@
-"""Where the Hydra configs live: ``$POINTRECON_CONF_DIR`` or the package's ``conf/``.
-
-The configs are package data (``pointrecon/conf``), so an installed wheel finds them without a
-source checkout.
-"""
+"""The config folder (:func:`pointrecon.config.conf_dir`) and the Hydra job's output folder."""
 
 from __future__ import annotations
 
-import os
-from importlib.resources import files
 from pathlib import Path
 
+from pointrecon.config import conf_dir
 
-def conf_dir() -> str:
-    """Absolute path of the config folder, for ``@hydra.main(config_path=...)``."""
-    env = os.environ.get("POINTRECON_CONF_DIR")
-    if env:
-        return str(Path(env).resolve())
-    return str(Path(str(files("pointrecon") / "conf")).resolve())
+__all__ = ["conf_dir", "hydra_output_dir"]
 
 
 def hydra_output_dir() -> Path:

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import trimesh
 
-from pointrecon.cli._paths import conf_dir
 from pointrecon.data.modelnet import MODELNET10_CLASSES, MODELNET40_CLASSES, ModelNet
 from pointrecon.errors import DataError
 from pointrecon.io import read_mesh
@@ -130,24 +129,11 @@ def test_broken_trees(tmp_path):
         ModelNet(root, "test", 20)
 
 
-def load_data_config(name: str, root: Path, **overrides):
-    """conf/data/<name>.yaml inside a minimal root config, with ``data.root`` set."""
-    from omegaconf import OmegaConf
-
-    conf = Path(conf_dir()) / "data" / f"{name}.yaml"
-    cfg = OmegaConf.create({"paths": {"data_dir": "/nonexistent", "cache_dir": "/nonexistent"}})
-    cfg.data = OmegaConf.load(conf)
-    cfg.data.root = str(root)
-    for key, value in overrides.items():
-        OmegaConf.update(cfg, key, value)
-    return cfg
-
-
 @pytest.mark.parametrize("name", ["modelnet10", "modelnet40"])
-def test_configs_instantiate(mn_root, tmp_path, name):
+def test_configs_instantiate(mn_root, tmp_path, name, data_config):
     from pointrecon.utils.instantiate import instantiate
 
-    cfg = load_data_config(name, mn_root, **{"data.train.val_fraction": 0.5})
+    cfg = data_config(name, mn_root, **{"data.train.val_fraction": 0.5})
     cfg.data.train.cache_dir = str(tmp_path)
     if name == "modelnet40":  # the ModelNet10 tree lacks the other 30 classes
         with pytest.raises(Exception, match="missing class/split folder") as info:

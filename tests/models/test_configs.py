@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from hydra import compose, initialize_config_dir
 
-from pointrecon.cli._paths import conf_dir
+from pointrecon.config import compose as compose_root
+from pointrecon.config import conf_dir
 from pointrecon.models import (
     MultiViewReconstructor,
     Reconstructor,
@@ -32,8 +32,7 @@ IMAGE_MODELS = {"psgn_depth", "multiview_gru"}
 
 
 def _compose(overrides):
-    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
-        return compose(overrides=overrides)
+    return compose_root(None, overrides)
 
 
 def test_required_models_exist():
@@ -109,9 +108,6 @@ def test_order_group_and_refiner_swap():
 
 
 def test_train_root_selects_models():
-    if not (CONF / "train.yaml").exists():
-        pytest.skip("conf/train.yaml not found")
-    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
-        for name in MODELS:
-            cfg = compose("train", overrides=[f"model={name}"])
-            assert cfg.model._target_.startswith("pointrecon.models.")
+    for name in MODELS:
+        cfg = compose_root("train", [f"model={name}"])
+        assert cfg.model._target_.startswith("pointrecon.models.")

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 import torch
-from hydra import compose, initialize_config_dir
 from hydra.types import RunMode
 from omegaconf import OmegaConf
 
-from pointrecon.cli._paths import conf_dir
+from pointrecon.config import compose as compose_root
+from pointrecon.config import conf_dir
 from pointrecon.errors import ConfigError
 from pointrecon.utils.instantiate import instantiate
 
@@ -19,8 +19,7 @@ CONF = Path(conf_dir())
 
 
 def compose_config(name, overrides=None, **kw):
-    with initialize_config_dir(config_dir=conf_dir(), version_base="1.3"):
-        return compose(config_name=name, overrides=list(overrides or []), **kw)
+    return compose_root(name, list(overrides or []), **kw)
 
 
 EXPERIMENTS = sorted(p.stem for p in (CONF / "experiment").glob("*.yaml"))
