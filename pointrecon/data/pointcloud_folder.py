@@ -26,6 +26,7 @@ from torch.utils.data import Dataset
 
 from pointrecon.data.item import check_epoch, completion_item
 from pointrecon.data.resample import resample_points
+from pointrecon.data.scan_spec import AUGMENT_SEED_TAG
 from pointrecon.errors import DataError
 
 
@@ -197,7 +198,7 @@ class PointCloudFolder(Dataset):
             id=sample_id,
             view=view,
             transform=self.transform,
-            transform_seed=[self.seed, 0, index, self.epoch, 0x7A],
+            transform_seed=[self.seed, 0, index, self.epoch, AUGMENT_SEED_TAG],
         )
 
 

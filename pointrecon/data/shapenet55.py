@@ -40,6 +40,7 @@ from torch.utils.data import Dataset
 
 from pointrecon.data.item import check_epoch, completion_item
 from pointrecon.data.resample import resample_points
+from pointrecon.data.scan_spec import AUGMENT_SEED_TAG
 from pointrecon.errors import DataError
 
 #: The 55 ShapeNetCore.v2 synsets of ShapeNet-55 -> category name (labels: sorted synset order).
@@ -351,7 +352,7 @@ class ShapeNet55(Dataset):
             id=sample_id,
             view=int(view),
             transform=self.transform,
-            transform_seed=[self.seed, split_code, index, self.epoch, 0x7A],
+            transform_seed=[self.seed, split_code, index, self.epoch, AUGMENT_SEED_TAG],
         )
         item["difficulty"] = difficulty
         item["viewpoint"] = torch.from_numpy(np.asarray(viewpoint, dtype=np.float32).copy())

@@ -47,16 +47,17 @@ def load(name: str = "default", device: str = "cpu") -> nn.Module:
 
 def num_input_points(name: str = "default") -> int:
     """The partial size the shipped model ``name`` was trained with."""
+    from pointrecon.data.scan_spec import ScanSpec
     from pointrecon.train import checkpoint as ckpt_io
 
     cfg = ckpt_io.load_config(path(name))
-    return int(cfg.data.train.n_partial)
+    return ScanSpec.of(cfg.data.train).n_partial
 
 
 #: the parts of a training config a shipped model keeps: what builds the model and what the
 #: scans it was trained on looked like (no machine-specific paths)
 _KEPT_KEYS = ("model", "seed", "task_name")
-_KEPT_DATA_KEYS = ("n_partial", "n_complete", "num_views", "noise_std", "dropout", "distance",
+_KEPT_DATA_KEYS = ("scan", "n_partial", "n_complete", "num_views", "noise_std", "dropout", "distance",
                    "width", "height", "fov_deg", "elevation_deg", "categories", "num_samples",
                    "seed", "transform")  # fmt: skip
 

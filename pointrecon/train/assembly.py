@@ -29,6 +29,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from pointrecon import pretrained
 from pointrecon.data.module import CompletionData
+from pointrecon.data.scan_spec import ScanSpec
 from pointrecon.errors import CheckpointError, ConfigError
 from pointrecon.train import checkpoint as ckpt_io
 from pointrecon.train.evaluation import METRICS
@@ -111,7 +112,9 @@ _NOT_TRAINING = {"num_workers", "cache_dir"}
 def _flat(node: Any, prefix: str, out: dict[str, Any]) -> dict[str, Any]:
     if isinstance(node, dict) and node:
         for k, v in node.items():
-            if k not in _NOT_TRAINING:
+            if k == "scan" and prefix.count(".") == 1 and prefix.startswith("data."):
+                _flat(v, prefix, out)  # data.<split>.scan.X compares as data.<split>.X
+            elif k not in _NOT_TRAINING:
                 _flat(v, f"{prefix}.{k}" if prefix else str(k), out)
     else:
         out[prefix] = node
@@ -287,7 +290,7 @@ def num_input_points(cfg: DictConfig, train_cfg: DictConfig) -> int:
     model was trained with (``data.train.n_partial``, 2048 when unknown)."""
     n_in = cfg.get("num_input_points")
     if n_in is None:
-        n_in = (train_cfg.get("data", {}) or {}).get("train", {}).get("n_partial", 2048)
+        n_in = ScanSpec.of((train_cfg.get("data") or {}).get("train")).n_partial
     return int(n_in)
 
 
