@@ -8,16 +8,20 @@ from pointrecon.models.encoders import (
     DGCNN,
     ImageCNN,
     LocalPointNet,
+    MultiViewEncoder,
     PointNet,
     PointNet2,
     SetAbstraction,
     TNet,
+    ViewEncoder,
 )
-from pointrecon.models.multi_view import MultiViewReconstructor
 from pointrecon.models.outputs import DecoderOutput, EncoderOutput, ReconOutput
-from pointrecon.models.reconstructor import Reconstructor
+from pointrecon.models.reconstructor import (
+    MultiViewReconstructor,
+    Reconstructor,
+    SingleViewReconstructor,
+)
 from pointrecon.models.refiners import IdentityRefiner, LocalSequenceRefiner, SequenceRefiner
-from pointrecon.models.single_view import SingleViewReconstructor
 
 __all__ = [
     "DGCNN",
@@ -31,6 +35,7 @@ __all__ = [
     "LocalSequenceRefiner",
     "ImageCNN",
     "LocalPointNet",
+    "MultiViewEncoder",
     "MultiViewReconstructor",
     "PointNet",
     "PointNet2",
@@ -40,4 +45,5 @@ __all__ = [
     "SetAbstraction",
     "SingleViewReconstructor",
     "TNet",
+    "ViewEncoder",
 ]

@@ -24,6 +24,7 @@ from tqdm import tqdm
 
 from pointrecon.data.module import CompletionData
 from pointrecon.errors import CheckpointError
+from pointrecon.models.inputs import model_inputs
 from pointrecon.train import checkpoint as ckpt_io
 from pointrecon.train.distributed import barrier, cleanup_distributed, setup_distributed
 from pointrecon.train.evaluation import batch_metrics, summarize
@@ -31,18 +32,6 @@ from pointrecon.train.run_lock import RunLock
 from pointrecon.train.run_logger import RunLogger
 from pointrecon.train.seed import get_rng_state, set_rng_state
 from pointrecon.utils.atomic import atomic_write_text
-
-
-def model_inputs(batch: dict, device: torch.device) -> dict[str, Any]:
-    """``forward`` keyword arguments of a Reconstructor from a collated batch."""
-    partial = batch["partial"]
-    lengths = partial.lengths.to(device) if partial.lengths is not None else None
-    images = batch.get("depth")
-    return {
-        "partial": partial.points.to(device, non_blocking=True),
-        "lengths": lengths,
-        "images": images.to(device) if images is not None else None,
-    }
 
 
 @dataclass(frozen=True)

@@ -46,8 +46,7 @@ def test_named_model_instantiates_at_full_size(name):
     kind = MultiViewReconstructor if name == "multiview_gru" else kind
     assert isinstance(model, kind)
     if isinstance(model.refiner, SequenceRefiner):
-        code = model.out_channels if name == "multiview_gru" else model.encoder.out_channels
-        assert model.refiner.code_channels == code
+        assert model.refiner.code_channels == model.encoder.out_channels
     if name in ("pcn", "pointnet_gru", "pointnet_lstm_hilbert"):
         assert model.decoder.num_points == 16384
 
@@ -98,8 +97,8 @@ def test_completion_model_full_size_and_small_version_trains(check_grads, chamfe
     check_grads(small)
 
 
-def test_order_group_and_refiner_swap():
-    cfg = _compose(["+model=pointnet_gru", "model/order@model.refiner=hilbert"])
+def test_order_override_and_refiner_swap():
+    cfg = _compose(["+model=pointnet_gru", "model.refiner.order=hilbert"])
     assert cfg.model.refiner.order == "hilbert"
     assert _compose(["+model=pointnet_lstm_hilbert"]).model.refiner.order == "hilbert"
     assert _compose(["+model=pointnet_gru"]).model.refiner.order == "morton"

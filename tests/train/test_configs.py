@@ -105,7 +105,7 @@ def test_refiner_ablation_sweeps_refiner_and_order():
     params = cfg.hydra.sweeper.params
     assert cfg.hydra.mode == RunMode.MULTIRUN
     refiners = params["model/refiner"].split(",")
-    orders = params["model/order@model.refiner"].split(",")
+    orders = params["model.refiner.order"].split(",")
     assert refiners == ["identity", "gru", "lstm"] and orders == ["morton", "hilbert", "none"]
     seen = set()
     for refiner, order in itertools.product(refiners, orders):
@@ -114,11 +114,13 @@ def test_refiner_ablation_sweeps_refiner_and_order():
             [
                 "experiment=refiner_ablation",
                 f"model/refiner={refiner}",
-                f"model/order@model.refiner={order}",
+                f"model.refiner.order={order}",
             ],
         )
-        name = type(instantiate(job.model.refiner)).__name__
-        assert ("Identity" in name) == (refiner == "identity")
+        built = instantiate(job.model.refiner)
+        assert (built.steps == 0) == (refiner == "identity")
+        assert (sum(p.numel() for p in built.parameters()) == 0) == (refiner == "identity")
+        assert f"order={order!r}" in repr(built) or refiner == "identity"
         if refiner != "identity":
             assert job.model.refiner.order == order and job.model.refiner.cell == refiner
         seen.add((refiner, order))

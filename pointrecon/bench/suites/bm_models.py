@@ -39,12 +39,21 @@ def component_names(kind: str) -> list[str]:
     return sorted(p.stem for p in (conf_root() / "model" / kind).glob("*.yaml"))
 
 
+def _load_with_defaults(path: Path) -> DictConfig:
+    """A group option with its same-group ``defaults`` (e.g. ``identity`` = ``gru`` + steps 0)
+    merged under it, as Hydra composes it."""
+    node = OmegaConf.load(path)
+    bases = [d for d in node.pop("defaults", []) if isinstance(d, str) and d != "_self_"]
+    merged = [_load_with_defaults(path.with_name(f"{b}.yaml")) for b in bases]
+    return OmegaConf.merge(*merged, node) if merged else node
+
+
 def component_config(kind: str, name: str, code: int, **overrides: Any) -> DictConfig:
     """``pointrecon/conf/model/<kind>/<name>.yaml`` inside a parent node whose encoder has ``code`` channels."""
     path = conf_root() / "model" / kind / f"{name}.yaml"
     if not path.is_file():
         raise FileNotFoundError(f"{kind}: no config {path}")
-    node = OmegaConf.load(path)
+    node = _load_with_defaults(path)
     parent = OmegaConf.create({"encoder": {"out_channels": code}})
     if kind != "encoder":
         parent[kind] = node

@@ -45,7 +45,7 @@ def build_model(s: dict, device: torch.device) -> torch.nn.Module:
     root = bm_models.conf_root() / "model"
     node = OmegaConf.create({"_target_": "pointrecon.models.Reconstructor"})
     for kind in ("encoder", "decoder", "refiner"):
-        node[kind] = OmegaConf.load(root / kind / f"{s.get(kind)}.yaml")
+        node[kind] = bm_models._load_with_defaults(root / kind / f"{s.get(kind)}.yaml")
         for key, value in (s.get(f"{kind}_overrides") or {}).items():
             node[kind][key] = value
     return instantiate(node).to(device)

@@ -97,7 +97,10 @@ class LocalSequenceRefiner(nn.Module):
 
     def extra_repr(self) -> str:
         kind = "recurrent" if self.recurrent else "mlp"
-        return f"{kind}, window={self.window}, order={self.order!r}, up_factor={self.up_factor}"
+        return (
+            f"{kind}, window={self.window}, steps=1, order={self.order!r}, "
+            f"up_factor={self.up_factor}"
+        )
 
     def local_features(self, points: Tensor, partial: Tensor, partial_feats: Tensor) -> Tensor:
         """``max_k MLP([F_j, P_j - x])`` over the nearest partial points, (B, M, f)."""

@@ -39,6 +39,8 @@ class SequenceRefiner(nn.Module):
     4. ``delta = scale * decay**s * tanh(Linear(rnn_out))`` per point, un-permuted back to the
        input order with the inverse permutation; ``points = points + delta``.
 
+    ``steps=0`` is the identity (the refiner-free ablation): no step, no parameters.
+
     State between steps (``carry_state=True``): the final hidden state of sequence / window j at
     step s (``h_n``, and ``c_n`` for LSTM, both directions) is the initial state of sequence /
     window j at step s + 1. Since M and W are fixed, window j covers the j-th block of W points
@@ -93,6 +95,9 @@ class SequenceRefiner(nn.Module):
         self.code_channels, self.cell, self.window = code_channels, cell, window
         self.steps, self.order, self.local_k = steps, order, local_k
         self.scale, self.decay, self.carry_state = float(scale), float(decay), bool(carry_state)
+        if steps == 0:  # the identity: no step, no parameters
+            self.pos_mlp = self.code_proj = self.local_mlp = self.rnn = self.head = None
+            return
         f = feat_channels
         self.pos_mlp = SharedMLP([3, f, f], norm="none")
         self.code_proj = nn.Linear(code_channels, f)
@@ -103,6 +108,14 @@ class SequenceRefiner(nn.Module):
             cin, hidden, num_layers=num_layers, batch_first=True, bidirectional=bidirectional
         )
         self.head = nn.Linear(hidden * (2 if bidirectional else 1), 3)
+
+    def extra_repr(self) -> str:
+        if self.steps == 0:
+            return "steps=0 (identity)"
+        return (
+            f"{self.cell}, window={self.window}, steps={self.steps}, order={self.order!r}, "
+            f"local_k={self.local_k}"
+        )
 
     # ------------------------------------------------------------------ pieces
     def order_points(self, points: Tensor) -> tuple[Tensor, Tensor]:
@@ -142,6 +155,8 @@ class SequenceRefiner(nn.Module):
     # ------------------------------------------------------------------ forward
     def forward(self, points: Tensor, code: Tensor) -> list[Tensor]:
         check_batch("points", points)
+        if self.steps == 0:
+            return []
         check_code("code", code, self.code_channels)
         if code.shape[0] != points.shape[0]:
             raise ValueError(f"code has batch {code.shape[0]} but points has {points.shape[0]}")
