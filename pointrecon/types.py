@@ -157,9 +157,12 @@ class PointBatch:
         return cls(points, counts if ragged else None, feats)
 
     def to_pyg(self) -> Any:
-        """A ``torch_geometric.data.Batch`` with ``pos``, ``batch`` and ``x`` (feats)."""
-        from torch_geometric.data import Batch, Data
+        """A ``torch_geometric.data.Batch`` with ``pos``, ``batch`` and ``x`` (feats); needs the
+        ``pyg`` extra."""
+        from pointrecon.utils.optional import require
 
+        pyg_data = require("torch_geometric.data", "PointBatch.to_pyg")
+        Batch, Data = pyg_data.Batch, pyg_data.Data
         return Batch.from_data_list(
             [
                 Data(
@@ -182,7 +185,7 @@ class PointBatch:
             pos, batch, getattr(data, "x", None), getattr(data, "num_graphs", None)
         )
 
-    # ------------------------------------------------------------------ numpy / Open3D / trimesh
+    # ------------------------------------------------------------------ numpy
     def numpy(self) -> list[np.ndarray]:
         """Each sample's valid points as a float32 ``(n, 3)`` numpy array."""
         return [t.detach().cpu().numpy().astype(np.float32) for t in self.to_list()]
@@ -193,36 +196,3 @@ class PointBatch:
         if isinstance(clouds, np.ndarray) and clouds.ndim == 3:
             return cls(torch.from_numpy(np.ascontiguousarray(clouds, dtype=np.float32)))
         return cls.from_list([np.asarray(c, dtype=np.float32) for c in clouds])
-
-    def to_open3d(self) -> list[Any]:
-        """One ``open3d.geometry.PointCloud`` per sample (feats with 3 channels become colours)."""
-        import open3d as o3d
-
-        out = []
-        for b, pts in enumerate(self.numpy()):
-            pc = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(pts.astype(np.float64)))
-            if self.feats is not None and self.feats.shape[-1] == 3:
-                cols = self.feats[b, : pts.shape[0]].detach().cpu().numpy().astype(np.float64)
-                pc.colors = o3d.utility.Vector3dVector(np.clip(cols, 0.0, 1.0))
-            out.append(pc)
-        return out
-
-    @classmethod
-    def from_open3d(cls, clouds: Any) -> PointBatch:
-        """From one ``open3d.geometry.PointCloud`` or a list of them."""
-        if not isinstance(clouds, (list, tuple)):
-            clouds = [clouds]
-        return cls.from_list([np.asarray(c.points, dtype=np.float32) for c in clouds])
-
-    def to_trimesh(self) -> list[Any]:
-        """One ``trimesh.PointCloud`` per sample."""
-        import trimesh
-
-        return [trimesh.PointCloud(p) for p in self.numpy()]
-
-    @classmethod
-    def from_trimesh(cls, objs: Any) -> PointBatch:
-        """From ``trimesh.PointCloud`` / ``Trimesh`` objects (vertices are taken as points)."""
-        if not isinstance(objs, (list, tuple)):
-            objs = [objs]
-        return cls.from_list([np.asarray(o.vertices, dtype=np.float32) for o in objs])

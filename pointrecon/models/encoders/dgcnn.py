@@ -15,6 +15,7 @@ from pointrecon.checks import check_batch
 from pointrecon.models import _ops
 from pointrecon.models._layers import SharedMLP, masked_max
 from pointrecon.models.outputs import EncoderOutput
+from pointrecon.utils.optional import require
 
 BACKENDS = ("dense", "pyg")
 
@@ -70,9 +71,8 @@ class DGCNN(nn.Module):
         # construction); a plain list so that parameters and state_dict keys stay backend-free
         self._pyg_convs: list[nn.Module] = []
         if backend == "pyg":
-            from torch_geometric.nn import EdgeConv
-
-            self._pyg_convs = [EdgeConv(m, aggr="max") for m in self.convs]
+            pyg_nn = require("torch_geometric.nn", 'DGCNN(backend="pyg")')
+            self._pyg_convs = [pyg_nn.EdgeConv(m, aggr="max") for m in self.convs]
         self.emb = SharedMLP([sum(widths), int(emb_channels)], norm=norm)
         self.proj = nn.Linear(int(emb_channels), self.out_channels)
 

@@ -14,6 +14,7 @@ from torch import Tensor, nn
 
 from pointrecon.models import _ops
 from pointrecon.models._layers import SharedMLP
+from pointrecon.utils.optional import require
 
 BACKENDS = ("dense", "pyg")
 
@@ -78,9 +79,8 @@ class SetAbstraction(nn.Module):
         # construction); a plain list so that parameters and state_dict keys stay backend-free
         self._convs: list[nn.Module] = []
         if backend == "pyg":
-            from torch_geometric.nn import PointNetConv
-
-            self._convs = [PointNetConv(local_nn=m, add_self_loops=False) for m in self.mlps]
+            pyg_nn = require("torch_geometric.nn", 'SetAbstraction(backend="pyg")')
+            self._convs = [pyg_nn.PointNetConv(local_nn=m, add_self_loops=False) for m in self.mlps]
 
     def _group_all(self, points: Tensor, feats: Tensor | None, lengths: Tensor | None):
         x = points if feats is None else torch.cat([feats, points], dim=-1)
