@@ -121,11 +121,20 @@ def _flat(node: Any, prefix: str, out: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _is_identity(refiner: Any) -> bool:
+    """A refiner config without a step: IdentityRefiner, or any refiner with ``steps: 0``."""
+    return isinstance(refiner, dict) and (
+        str(refiner.get("_target_", "")).endswith(".IdentityRefiner") or refiner.get("steps") == 0
+    )
+
+
 def _training_view(cfg: DictConfig) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key in _TRAINING_KEYS:
         node = cfg.get(key)
         value = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
+        if key == "model" and isinstance(value, dict) and _is_identity(value.get("refiner")):
+            value = value | {"refiner": "identity"}  # every spelling of no refinement is equal
         _flat(value, key, out)
     trainer = cfg.get("trainer") or {}
     for key in _TRAINER_KEYS:
