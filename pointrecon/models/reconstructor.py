@@ -97,8 +97,13 @@ class SingleViewReconstructor(_Renamed):
 
 
 class MultiViewReconstructor(_Renamed):
-    """``Reconstructor(MultiViewEncoder(encoder, ...), decoder, refiner)``: a CNN per view and
-    a GRU over the views (3D-R2N2-style aggregation) with points out."""
+    """``Reconstructor(MultiViewEncoder(encoder, **aggregation), decoder, refiner)``: a CNN per
+    view and a GRU over the views (3D-R2N2-style aggregation) with points out.
+
+    Args:
+        aggregation: ``hidden``, ``out_channels``, ``cell``, ``num_layers``, ``bidirectional``
+            of :class:`~pointrecon.models.encoders.views.MultiViewEncoder`.
+    """
 
     _RENAMES = {"encoder.": "encoder.encoder.", "rnn.": "encoder.rnn.", "proj.": "encoder.proj."}
 
@@ -107,11 +112,6 @@ class MultiViewReconstructor(_Renamed):
         encoder: nn.Module,
         decoder: nn.Module,
         refiner: nn.Module | None = None,
-        hidden: int = 512,
-        out_channels: int = 512,
-        cell: str = "gru",
-        num_layers: int = 1,
-        bidirectional: bool = False,
+        **aggregation: Any,
     ) -> None:
-        agg = MultiViewEncoder(encoder, hidden, out_channels, cell, num_layers, bidirectional)
-        super().__init__(agg, decoder, refiner)
+        super().__init__(MultiViewEncoder(encoder, **aggregation), decoder, refiner)

@@ -12,6 +12,7 @@ import math
 import torch
 from torch import Tensor, nn
 
+from pointrecon.checks import check_choice, check_int
 from pointrecon.models import _ops
 from pointrecon.models._layers import SharedMLP
 from pointrecon.ops.serialize import ORDERS
@@ -68,15 +69,12 @@ class LocalSequenceRefiner(nn.Module):
         recurrent: bool = True,
     ) -> None:
         super().__init__()
-        if cell not in CELLS:
-            raise ValueError(f"cell must be one of {CELLS}, got {cell!r}")
-        if order not in ORDERS:
-            raise ValueError(f"order must be one of {ORDERS}, got {order!r}")
+        check_choice("cell", cell, CELLS)
+        check_choice("order", order, ORDERS)
         for name, v, lo in (("hidden", hidden, 1), ("up_factor", up_factor, 1),
                             ("window", window, 0), ("local_k", local_k, 1),
                             ("feat_channels", feat_channels, 1)):  # fmt: skip
-            if not isinstance(v, int) or isinstance(v, bool) or v < lo:
-                raise ValueError(f"{name} must be an int >= {lo}, got {v!r}")
+            check_int(name, v, minimum=lo)
         if not scale > 0 or not split_scale > 0:
             raise ValueError(f"scale and split_scale must be > 0, got {scale}, {split_scale}")
         self.hidden, self.up_factor, self.window, self.order = hidden, up_factor, window, order

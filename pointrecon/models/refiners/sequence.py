@@ -12,7 +12,7 @@ import math
 import torch
 from torch import Tensor, nn
 
-from pointrecon.checks import check_batch, check_code
+from pointrecon.checks import check_batch, check_choice, check_code, check_int
 from pointrecon.models import _ops
 from pointrecon.models._layers import SharedMLP
 from pointrecon.ops.serialize import ORDERS as CURVE_ORDERS
@@ -80,16 +80,13 @@ class SequenceRefiner(nn.Module):
         carry_state: bool = True,
     ) -> None:
         super().__init__()
-        if cell not in CELLS:
-            raise ValueError(f"cell must be one of {CELLS}, got {cell!r}")
-        if order not in ORDERS:
-            raise ValueError(f"order must be one of {ORDERS}, got {order!r}")
+        check_choice("cell", cell, CELLS)
+        check_choice("order", order, ORDERS)
         for name, v, lo in (("hidden", hidden, 1), ("num_layers", num_layers, 1),
                             ("window", window, 0), ("steps", steps, 0),
                             ("feat_channels", feat_channels, 1), ("local_k", local_k, 0),
                             ("code_channels", code_channels, 1)):  # fmt: skip
-            if not isinstance(v, int) or v < lo:
-                raise ValueError(f"{name} must be an int >= {lo}, got {v!r}")
+            check_int(name, v, minimum=lo)
         if not scale > 0 or not 0 < decay <= 1:
             raise ValueError(f"need scale > 0 and 0 < decay <= 1, got {scale}, {decay}")
         self.code_channels, self.cell, self.window = code_channels, cell, window
