@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 import torch
 from torch.profiler import ProfilerActivity, profile
@@ -31,8 +30,7 @@ def _chamfer(args, device):
 
 
 def _rnn(args, device):
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import bm_models
+    from pointrecon.bench.suites import bm_models
 
     overrides = {"cell": args.cell, "window": args.window}
     if args.steps is not None:

@@ -19,11 +19,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-
-def _describe(x: Any) -> str:
-    if isinstance(x, (Tensor, np.ndarray)):
-        return f"{type(x).__name__} of shape {tuple(x.shape)} and dtype {x.dtype}"
-    return type(x).__name__
+from pointrecon.checks import check_features, check_lengths, check_points
 
 
 @dataclass
@@ -35,33 +31,13 @@ class PointBatch:
     feats: Tensor | None = None
 
     def __post_init__(self) -> None:
-        p = self.points
-        if not isinstance(p, Tensor):
-            raise TypeError(f"points must be a torch.Tensor, got {_describe(p)}")
-        if p.dim() != 3 or p.shape[-1] != 3:
-            raise ValueError(f"points must have shape (B, N, 3), got {tuple(p.shape)}")
-        if not p.is_floating_point():
-            raise TypeError(f"points must be a floating-point tensor, got dtype {p.dtype}")
-        B, N = p.shape[:2]
+        p = check_points("points", self.points)
         if self.lengths is not None:
-            ln = self.lengths
-            if not isinstance(ln, Tensor):
-                raise TypeError(f"lengths must be a torch.Tensor, got {_describe(ln)}")
-            if ln.shape != (B,):
-                raise ValueError(f"lengths must have shape (B,)=({B},), got {tuple(ln.shape)}")
-            if ln.dtype != torch.int64:
-                raise TypeError(f"lengths must be int64, got {ln.dtype}")
-            if ln.device != p.device:
-                raise ValueError(f"lengths is on {ln.device} but points is on {p.device}")
-            if B and (int(ln.min()) < 0 or int(ln.max()) > N):
-                raise ValueError(
-                    f"lengths must lie in [0, N={N}], got min {int(ln.min())} max {int(ln.max())}"
-                )
+            check_lengths("lengths", self.lengths, p, int32_ok=False)
         if self.feats is not None:
-            f = self.feats
-            if not isinstance(f, Tensor):
-                raise TypeError(f"feats must be a torch.Tensor, got {_describe(f)}")
-            if f.dim() != 3 or f.shape[:2] != (B, N):
+            f = check_features("feats", self.feats)
+            B, N = p.shape[:2]
+            if f.shape[:2] != (B, N):
                 raise ValueError(
                     f"feats must have shape (B, N, C)=({B}, {N}, C), got {tuple(f.shape)}"
                 )
@@ -181,9 +157,12 @@ class PointBatch:
         return cls(points, counts if ragged else None, feats)
 
     def to_pyg(self) -> Any:
-        """A ``torch_geometric.data.Batch`` with ``pos``, ``batch`` and ``x`` (feats)."""
-        from torch_geometric.data import Batch, Data
+        """A ``torch_geometric.data.Batch`` with ``pos``, ``batch`` and ``x`` (feats); needs the
+        ``pyg`` extra."""
+        from pointrecon.utils.optional import require
 
+        pyg_data = require("torch_geometric.data", "PointBatch.to_pyg")
+        Batch, Data = pyg_data.Batch, pyg_data.Data
         return Batch.from_data_list(
             [
                 Data(
@@ -206,7 +185,7 @@ class PointBatch:
             pos, batch, getattr(data, "x", None), getattr(data, "num_graphs", None)
         )
 
-    # ------------------------------------------------------------------ numpy / Open3D / trimesh
+    # ------------------------------------------------------------------ numpy
     def numpy(self) -> list[np.ndarray]:
         """Each sample's valid points as a float32 ``(n, 3)`` numpy array."""
         return [t.detach().cpu().numpy().astype(np.float32) for t in self.to_list()]
@@ -217,36 +196,3 @@ class PointBatch:
         if isinstance(clouds, np.ndarray) and clouds.ndim == 3:
             return cls(torch.from_numpy(np.ascontiguousarray(clouds, dtype=np.float32)))
         return cls.from_list([np.asarray(c, dtype=np.float32) for c in clouds])
-
-    def to_open3d(self) -> list[Any]:
-        """One ``open3d.geometry.PointCloud`` per sample (feats with 3 channels become colours)."""
-        import open3d as o3d
-
-        out = []
-        for b, pts in enumerate(self.numpy()):
-            pc = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(pts.astype(np.float64)))
-            if self.feats is not None and self.feats.shape[-1] == 3:
-                cols = self.feats[b, : pts.shape[0]].detach().cpu().numpy().astype(np.float64)
-                pc.colors = o3d.utility.Vector3dVector(np.clip(cols, 0.0, 1.0))
-            out.append(pc)
-        return out
-
-    @classmethod
-    def from_open3d(cls, clouds: Any) -> PointBatch:
-        """From one ``open3d.geometry.PointCloud`` or a list of them."""
-        if not isinstance(clouds, (list, tuple)):
-            clouds = [clouds]
-        return cls.from_list([np.asarray(c.points, dtype=np.float32) for c in clouds])
-
-    def to_trimesh(self) -> list[Any]:
-        """One ``trimesh.PointCloud`` per sample."""
-        import trimesh
-
-        return [trimesh.PointCloud(p) for p in self.numpy()]
-
-    @classmethod
-    def from_trimesh(cls, objs: Any) -> PointBatch:
-        """From ``trimesh.PointCloud`` / ``Trimesh`` objects (vertices are taken as points)."""
-        if not isinstance(objs, (list, tuple)):
-            objs = [objs]
-        return cls.from_list([np.asarray(o.vertices, dtype=np.float32) for o in objs])

@@ -6,11 +6,11 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-import hydra
 import pytest
 import torch
 
-from pointrecon.cli._paths import conf_dir
+from pointrecon.config import compose as compose_root
+from pointrecon.config import conf_dir
 
 # Without a GPU, the fused Triton kernels run on CPU tensors through the Triton interpreter, so
 # that their tests (tests/ops/test_knn_triton.py, ...) run in CI. The variable must be set before
@@ -49,8 +49,26 @@ TINY = [
 
 
 def compose_config(name: str, overrides: list[str] | None = None, **kw):
-    with hydra.initialize_config_dir(config_dir=conf_dir(), version_base="1.3"):
-        return hydra.compose(config_name=name, overrides=list(overrides or []), **kw)
+    return compose_root(name, list(overrides or []), **kw)
+
+
+def load_data_config(name: str, root: Path, **overrides):
+    """``conf/data/<name>.yaml`` inside a minimal root config, with ``data.root`` set;
+    ``overrides`` maps dotted keys to values."""
+    from omegaconf import OmegaConf
+
+    cfg = OmegaConf.create({"paths": {"data_dir": "/nonexistent", "cache_dir": "/nonexistent"}})
+    cfg.data = OmegaConf.load(Path(conf_dir()) / "data" / f"{name}.yaml")
+    cfg.data.root = str(root)
+    for key, value in overrides.items():
+        OmegaConf.update(cfg, key, value)
+    return cfg
+
+
+@pytest.fixture(scope="session")
+def data_config() -> Callable[..., object]:
+    """``data_config(name, root, **overrides)``: a data config with ``data.root`` set."""
+    return load_data_config
 
 
 @pytest.fixture(scope="session")

@@ -44,23 +44,13 @@ def test_packed_round_trip_matches_concatenation():
 
 
 def test_pyg_round_trip():
+    pytest.importorskip("torch_geometric")
     pb = PointBatch.from_list(_ragged())
     data = pb.to_pyg()
     assert data.num_graphs == 3
     torch.testing.assert_close(data.pos, torch.cat(pb.to_list()))
     back = PointBatch.from_pyg(data)
     torch.testing.assert_close(back.points, pb.points)
-
-
-def test_open3d_and_trimesh_round_trip():
-    pb = PointBatch.from_list(_ragged())
-    o3d_clouds = pb.to_open3d()
-    assert [len(c.points) for c in o3d_clouds] == [5, 2, 7]
-    back = PointBatch.from_open3d(o3d_clouds)
-    torch.testing.assert_close(back.points, pb.points)
-    tm = pb.to_trimesh()
-    np.testing.assert_allclose(tm[2].vertices, pb[2].numpy(), rtol=0, atol=1e-7)
-    torch.testing.assert_close(PointBatch.from_trimesh(tm).points, pb.points)
 
 
 def test_numpy_round_trip():

@@ -1,8 +1,8 @@
 """Benchmark harness: timing, peak memory, environment, roofline, JSON and markdown reports.
 
-The benchmark *cases* live in the repository's ``benchmarks/`` folder (``bm_ops.py``,
-``bm_models.py``, ``bm_train_step.py``); this package is the machinery they share, so that the
-console script ``pointrecon bench`` works from any working directory and the tests can import it.
+The benchmark *cases* are in :mod:`pointrecon.bench.suites` (``bm_ops``, ``bm_models``,
+``bm_train_step``); the other modules are the machinery they share. Both ship in the wheel, so
+the console script ``pointrecon bench`` works from any working directory.
 
 Modules: ``case`` (:class:`~pointrecon.bench.case.Case`), ``clock`` (perf_counter / CUDA
 events), ``timing`` (``measure``, ``run_case``), ``stats`` (``summarize``: median, p20, p80),

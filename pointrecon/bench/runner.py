@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import json
 import re
@@ -26,7 +27,6 @@ from pointrecon.utils.atomic import atomic_write_text
 
 SCHEMA = "pointrecon.bench/1"
 SUITES = ("ops", "models", "train_step")
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def resolve_device(name: str) -> torch.device:
@@ -49,7 +49,7 @@ def resolve_sizes(sizes: Any, device: torch.device, conf_dir: str | Path) -> dic
 
     ``sizes`` is the composed ``bench.sizes`` node (``bench/sizes=<preset>`` picks the group
     option) or a bare preset name (``bench.sizes=gpu`` on the command line). The preset file
-    ``conf/bench/sizes/<preset>.yaml`` is the base and the node's other keys are merged over it.
+    ``pointrecon/conf/bench/sizes/<preset>.yaml`` is the base and the node's other keys are merged over it.
     Preset ``auto`` means ``gpu`` on CUDA and ``cpu`` otherwise.
     """
     if isinstance(sizes, str):
@@ -70,11 +70,13 @@ def resolve_sizes(sizes: Any, device: torch.device, conf_dir: str | Path) -> dic
 
 
 def load_case_module(suite: str, cases_dir: str | Path | None = None) -> ModuleType:
-    """Import ``benchmarks/bm_<suite>.py`` by path (the folder is not a package)."""
+    """The case module of ``suite``: ``pointrecon.bench.suites.bm_<suite>``, or
+    ``<cases_dir>/bm_<suite>.py`` imported by path when ``cases_dir`` is given."""
     if suite not in SUITES:
         raise ValueError(f"bench.suites: expected names from {SUITES}, got {suite!r}")
-    folder = Path(cases_dir) if cases_dir else REPO_ROOT / "benchmarks"
-    path = folder / f"bm_{suite}.py"
+    if not cases_dir:
+        return importlib.import_module(f"pointrecon.bench.suites.bm_{suite}")
+    path = Path(cases_dir) / f"bm_{suite}.py"
     if not path.is_file():
         raise FileNotFoundError(f"bench.cases_dir: no case file {path}")
     name = f"pointrecon_bench_cases_{suite}"

@@ -1,15 +1,16 @@
-"""Where the Hydra configs live: ``$POINTRECON_CONF_DIR`` or the repository's ``conf/``."""
+"""The config folder (:func:`pointrecon.config.conf_dir`) and the Hydra job's output folder."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from pointrecon.config import conf_dir
+
+__all__ = ["conf_dir", "hydra_output_dir"]
 
 
-def conf_dir() -> str:
-    """Absolute path of the config folder, for ``@hydra.main(config_path=...)``."""
-    env = os.environ.get("POINTRECON_CONF_DIR")
-    path = Path(env) if env else REPO_ROOT / "conf"
-    return str(path.resolve())
+def hydra_output_dir() -> Path:
+    """The current Hydra job's output folder."""
+    from hydra.core.hydra_config import HydraConfig
+
+    return Path(HydraConfig.get().runtime.output_dir)

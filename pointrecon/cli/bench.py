@@ -1,4 +1,4 @@
-"""``pointrecon bench``: the benchmark suite (Hydra: ``conf/bench.yaml``).
+"""``pointrecon bench``: the benchmark suite (Hydra: ``pointrecon/conf/bench.yaml``).
 
 Examples::
 

@@ -1,6 +1,6 @@
 """``pointrecon demo``: the main job on the embedded procedural data, end to end on a CPU.
 
-1. trains a compact completion model with ``experiment=demo`` (a few minutes on 2 CPU cores);
+1. trains a compact completion model with ``experiment=demo``;
 2. evaluates its best checkpoint on the held-out test split next to the four baselines (the
    input; the input united with its best mirror image; both densified to the output's size);
 3. completes one held-back test scan from a file, in the scan's own coordinate frame, with the
@@ -8,7 +8,7 @@
 4. renders input | completion | ground truth for both (one row each), and prints where
    everything is.
 
-Extra arguments are Hydra overrides of ``conf/train.yaml`` (e.g. ``trainer.max_epochs=2``).
+Extra arguments are Hydra overrides of ``pointrecon/conf/train.yaml`` (e.g. ``trainer.max_epochs=2``).
 """
 
 from __future__ import annotations
@@ -21,26 +21,18 @@ from pathlib import Path
 import numpy as np
 
 
-def _compose(name: str, overrides: list[str]):
-    from hydra import compose, initialize_config_dir
-
-    from pointrecon.cli._paths import conf_dir
-
-    with initialize_config_dir(config_dir=conf_dir(), version_base="1.3"):
-        return compose(config_name=name, overrides=overrides)
-
-
 def run_demo(overrides: list[str], out_root: Path | None = None) -> dict:
     """Run the four steps; returns paths, timings and the evaluation tables."""
     from pointrecon.cli.evaluate import run_eval
     from pointrecon.cli.reconstruct import run_reconstruct
     from pointrecon.cli.train import run_train
+    from pointrecon.config import compose
     from pointrecon.data import SyntheticCompletion
     from pointrecon.errors import PointreconError
     from pointrecon.io import read_points, write_points
 
     t_start = time.perf_counter()
-    cfg = _compose("train", ["experiment=demo", *overrides])
+    cfg = compose("train", ["experiment=demo", *overrides])
     stamp = datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
     out = Path(out_root or Path(str(cfg.paths.log_dir)) / "demo" / stamp).resolve()
     print(f"[1/4] training a compact completion model -> {out / 'train'}")
@@ -48,7 +40,7 @@ def run_demo(overrides: list[str], out_root: Path | None = None) -> dict:
     t_train = time.perf_counter() - t_start
 
     print(f"[2/4] evaluating on the test split against the baselines -> {out / 'eval'}")
-    ecfg = _compose("eval", [f"ckpt={out / 'train'}", "save_samples=null"])
+    ecfg = compose("eval", [f"ckpt={out / 'train'}", "save_samples=null"])
     result = run_eval(ecfg, out / "eval")
     tables = result["tables"]
 
@@ -67,7 +59,7 @@ def run_demo(overrides: list[str], out_root: Path | None = None) -> dict:
         over = [f"input={scan}", f"output={scan.with_name(stem + '.ply')}", "mesh=true"]
         if ckpt is not None:
             over.append(f"ckpt={ckpt}")
-        rcfg = _compose("reconstruct", over)
+        rcfg = compose("reconstruct", over)
         try:
             paths[name] = run_reconstruct(rcfg)
         except PointreconError as e:

@@ -10,25 +10,21 @@ import hydra
 from omegaconf import DictConfig
 
 from pointrecon.cli._errors import reports_errors
-from pointrecon.cli._paths import conf_dir
-from pointrecon.utils.instantiate import check_targets
+from pointrecon.cli._paths import conf_dir, hydra_output_dir
 
 
 def run_eval_meshes(cfg: DictConfig, output_dir: str | Path) -> dict[str, Any]:
     """Evaluate ``cfg.ckpt`` (default: the shipped model) on the meshes under ``cfg.dir``."""
-    from pointrecon.cli.evaluate import load_model
+    from pointrecon.train.assembly import Assembly, num_input_points
     from pointrecon.train.distributed import resolve_device
     from pointrecon.train.mesh_eval import evaluate_meshes, mesh_files
     from pointrecon.train.report import to_markdown
 
-    extra = list(cfg.get("allowed_targets") or [])
-    check_targets(cfg, extra)
+    assembly = Assembly(cfg)
     files = mesh_files(str(cfg.dir))
     device = resolve_device(cfg.trainer.accelerator)
-    model, path, train_cfg = load_model(cfg.ckpt, extra, str(device))
-    n_in = cfg.get("num_input_points")
-    if n_in is None:
-        n_in = (train_cfg.get("data", {}) or {}).get("train", {}).get("n_partial", 2048)
+    model, path, train_cfg = assembly.load_model(cfg.ckpt, device)
+    n_in = num_input_points(cfg, train_cfg)
     title = f"{path} on {len(files)} meshes in {cfg.dir}"
     result = evaluate_meshes(
         model, files, output_dir, num_input_points=int(n_in), views=int(cfg.views),
@@ -44,8 +40,6 @@ def run_eval_meshes(cfg: DictConfig, output_dir: str | Path) -> dict[str, Any]:
 @hydra.main(version_base="1.3", config_path=conf_dir(), config_name="eval_meshes")
 @reports_errors("eval-meshes")
 def _hydra_main(cfg: DictConfig) -> None:
-    from pointrecon.cli.train import hydra_output_dir
-
     run_eval_meshes(cfg, cfg.get("output_dir") or hydra_output_dir())
 
 

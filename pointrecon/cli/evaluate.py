@@ -14,53 +14,24 @@ from pathlib import Path
 from typing import Any
 
 import hydra
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from pointrecon.cli._errors import reports_errors
-from pointrecon.cli._paths import conf_dir
-from pointrecon.utils.instantiate import check_targets
-
-
-def load_model(ckpt: str | Path | None, extra_allowed: list[str], device: str = "cpu"):
-    """(model in eval mode, checkpoint folder, its training config) from a checkpoint path.
-
-    ``ckpt`` None (or ``"pretrained"``) names the shipped default model, ``"pretrained:NAME"``
-    the shipped model NAME (see :mod:`pointrecon.pretrained`).
-    """
-    from pointrecon import pretrained
-    from pointrecon.train import checkpoint as ckpt_io
-    from pointrecon.utils.instantiate import instantiate
-
-    if ckpt is None or str(ckpt) == "pretrained":
-        ckpt = pretrained.path("default")
-    elif str(ckpt).startswith("pretrained:"):
-        ckpt = pretrained.path(str(ckpt).split(":", 1)[1])
-    path = ckpt_io.resolve_checkpoint(ckpt, "best")
-    train_cfg = ckpt_io.load_config(path, extra_allowed)
-    model = instantiate(train_cfg.model, extra_allowed=extra_allowed)
-    ckpt_io.load_weights(model, path, device=device)
-    return model.to(device).eval(), path, train_cfg
+from pointrecon.cli._paths import conf_dir, hydra_output_dir
 
 
 def run_eval(cfg: DictConfig, output_dir: str | Path) -> dict[str, Any]:
     """Evaluate ``cfg.ckpt`` on ``cfg.split``; returns ``{"tables", "paths"}``."""
+    from pointrecon.train.assembly import Assembly
     from pointrecon.train.distributed import resolve_device
     from pointrecon.train.evaluator import evaluate_model
     from pointrecon.train.report import to_markdown
-    from pointrecon.train.trainer import build_loader
 
-    extra = list(cfg.get("allowed_targets") or [])
-    check_targets(cfg, extra)
+    assembly = Assembly(cfg)
     device = resolve_device(cfg.trainer.accelerator)
-    model, path, train_cfg = load_model(cfg.ckpt, extra, str(device))
+    model, path, train_cfg = assembly.load_model(cfg.ckpt, device)
     data_cfg = cfg.get("data") or train_cfg.data
-    loader = build_loader(
-        OmegaConf.create(
-            {"data": OmegaConf.to_container(data_cfg, resolve=True), "allowed_targets": extra}
-        ),
-        str(cfg.split),
-        shuffle=False,
-    )
+    loader = assembly.eval_data(train_cfg, str(cfg.split)).loader(str(cfg.split), shuffle=False)
     from pointrecon.data.kitti import KITTI
 
     if isinstance(loader.dataset, KITTI):
@@ -150,8 +121,6 @@ def report_difficulties(
 @hydra.main(version_base="1.3", config_path=conf_dir(), config_name="eval")
 @reports_errors("eval")
 def _hydra_main(cfg: DictConfig) -> None:
-    from pointrecon.cli.train import hydra_output_dir
-
     out = cfg.get("output_dir") or hydra_output_dir()
     run_eval(cfg, out)
 

@@ -13,8 +13,11 @@ import sys
 COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("demo", "the main job on the embedded procedural data"),
     "make-data": ("make_data", "write a procedural completion data set to disk"),
-    "train": ("train", "train a model (Hydra: conf/train.yaml)"),
-    "eval": ("evaluate", "evaluate a checkpoint against baselines (Hydra: conf/eval.yaml)"),
+    "train": ("train", "train a model (Hydra: pointrecon/conf/train.yaml)"),
+    "eval": (
+        "evaluate",
+        "evaluate a checkpoint against baselines (Hydra: pointrecon/conf/eval.yaml)",
+    ),
     "eval-meshes": ("eval_meshes", "completion quality on a folder of meshes vs baselines"),
     "reconstruct": ("reconstruct", "complete a scan file (default: the shipped model)"),
     "sweep-report": ("sweep_report", "gather a multirun folder into one table"),
@@ -22,7 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "render": ("render", "headless PNG renders and an HTML gallery"),
     "mesh": ("mesh", "surface reconstruction of a point cloud"),
     "volume": ("volume", "CT/MRI volume (NIfTI, DICOM, NRRD) to a surface in world mm"),
-    "bench": ("bench", "the benchmark suite (Hydra: conf/bench.yaml)"),
+    "bench": ("bench", "the benchmark suite (Hydra: pointrecon/conf/bench.yaml)"),
 }
 
 

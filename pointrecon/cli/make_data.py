@@ -2,10 +2,14 @@
 
 Usage::
 
-    pointrecon make-data out=DIR [train=64] [val=16] [test=16] [seed=0] [n_partial=2048]
-        [n_complete=16384] [categories=chair,table,...] [views_per_shape=1] [num_views=1]
-        [noise_std=0.0] [dropout=0.0] [width=160] [height=120] [depth=false]
-        [format=both|ply|npz] [points_ext=ply|pcd|las|laz|bin|xyz|npz|npy] [workers=0]
+    pointrecon make-data out=DIR [train=64] [val=16] [test=16] [seed=0]
+        [categories=chair,table,...] [views_per_shape=1] [depth=false] [format=both|ply|npz]
+        [points_ext=ply|pcd|las|laz|bin|xyz|npz|npy] [workers=0]
+        [<scan setting>=<value> ...]
+
+The scan settings are the fields of :class:`pointrecon.data.scan_spec.ScanSpec` (``n_partial``,
+``n_complete``, ``num_views``, ``noise_std``, ``dropout``, ``width``, ``height``, ``fov_deg``,
+``distance``, ``elevation_deg``), with its defaults; a range is given as ``low,high``.
 
 Options are ``key=value`` (or ``--key value``). Layout under ``out``::
 
@@ -32,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from pointrecon.data.scan_spec import FIELDS, ScanSpec
 from pointrecon.errors import OutputError
 from pointrecon.utils.atomic import atomic_path, atomic_write_text
 from pointrecon.utils.outputs import check_output
@@ -55,15 +60,15 @@ def build_parser() -> argparse.ArgumentParser:
     for split, n in (("train", 64), ("val", 16), ("test", 16)):
         p.add_argument(f"--{split}", type=int, default=n, help=f"{split} items (default {n})")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--n_partial", type=int, default=2048)
-    p.add_argument("--n_complete", type=int, default=16384)
     p.add_argument("--categories", default=None, help="comma-separated subset (default: all)")
     p.add_argument("--views_per_shape", type=int, default=1)
-    p.add_argument("--num_views", type=int, default=1, help="cameras merged per partial scan")
-    p.add_argument("--noise_std", type=float, default=0.0)
-    p.add_argument("--dropout", type=float, default=0.0)
-    p.add_argument("--width", type=int, default=160)
-    p.add_argument("--height", type=int, default=120)
+    for name, default in ScanSpec().as_dict().items():  # the scan settings, one flag each
+        p.add_argument(
+            f"--{name}",
+            type=_scan_value(default),
+            default=None,
+            help=f"scan setting (default {default}; a range as low,high where allowed)",
+        )
     p.add_argument("--depth", type=_bool, default=False, help="store depth images in the NPZ")
     p.add_argument("--format", choices=("both", "ply", "npz"), default="both")
     p.add_argument(
@@ -85,6 +90,26 @@ POINT_FILE_EXTS = ("ply", "pcd", "las", "laz", "bin", "xyz", "txt", "pts", "csv"
 _LAS_META = {"format": "las", "version": "1.2", "point_format": 0, "scales": [1e-6] * 3}
 
 
+def _scan_value(default: Any):
+    """Parser of one scan setting: a number of the default's kind, or ``low,high``."""
+    kind = float if isinstance(default, (float, tuple)) else int
+
+    def parse(text: str) -> Any:
+        try:
+            parts = [kind(t) for t in text.split(",")]
+        except ValueError as e:
+            raise argparse.ArgumentTypeError(f"expected a number or low,high, got {text!r}") from e
+        return parts if len(parts) > 1 else parts[0]
+
+    return parse
+
+
+def scan_spec(args: argparse.Namespace) -> ScanSpec:
+    """The :class:`ScanSpec` of the parsed flags (defaults where a flag is not given)."""
+    given = {k: getattr(args, k) for k in FIELDS if getattr(args, k, None) is not None}
+    return ScanSpec.create(**given)
+
+
 def _normalise_argv(argv: list[str]) -> list[str]:
     """Turn Hydra-style ``key=value`` tokens into ``--key=value``."""
     return [a if a.startswith("-") or "=" not in a else f"--{a}" for a in argv]
@@ -101,16 +126,10 @@ def make_dataset(args: argparse.Namespace) -> dict[str, Any]:
 
     cats = None if not args.categories else [c.strip() for c in args.categories.split(",") if c]
     kwargs = dict(
-        n_partial=args.n_partial,
-        n_complete=args.n_complete,
+        scan=scan_spec(args),
         categories=cats,
         return_depth=args.depth,
         views_per_shape=args.views_per_shape,
-        num_views=args.num_views,
-        noise_std=args.noise_std,
-        dropout=args.dropout,
-        width=args.width,
-        height=args.height,
     )
     out: Path = args.out
     sets = {
@@ -168,7 +187,8 @@ def make_dataset(args: argparse.Namespace) -> dict[str, Any]:
         counts[split] = {"count": len(ds), "categories": dict(sorted(per_cat.items()))}
     bar.close()
     skip = ("out", "quiet", "workers", "overwrite")
-    params = {k: v for k, v in vars(args).items() if k not in skip}
+    params = {k: v for k, v in vars(args).items() if k not in skip and k not in FIELDS}
+    params |= scan_spec(args).as_dict()
     manifest = {
         "format_version": 1,
         "generator": "pointrecon.data.SyntheticCompletion",

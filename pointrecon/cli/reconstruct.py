@@ -18,7 +18,6 @@ from pointrecon.cli._errors import reports_errors
 from pointrecon.cli._paths import conf_dir
 from pointrecon.errors import ConfigError
 from pointrecon.train.inference import complete_points
-from pointrecon.utils.instantiate import check_targets
 from pointrecon.utils.outputs import check_output
 from pointrecon.utils.scans import require_distinct_points
 
@@ -27,12 +26,11 @@ __all__ = ["complete_points", "run_reconstruct"]
 
 def run_reconstruct(cfg: DictConfig) -> dict[str, Path]:
     """Complete ``cfg.input`` into ``cfg.output``; returns the written paths."""
-    from pointrecon.cli.evaluate import load_model
     from pointrecon.io import OUTPUT_EXTENSIONS, read_scan, write_completion
+    from pointrecon.train.assembly import Assembly, num_input_points
     from pointrecon.train.distributed import resolve_device
 
-    extra = list(cfg.get("allowed_targets") or [])
-    check_targets(cfg, extra)
+    assembly = Assembly(cfg)
     out_path = Path(str(cfg.output))
     if out_path.suffix.lower() not in OUTPUT_EXTENSIONS:
         raise ConfigError(
@@ -56,10 +54,8 @@ def run_reconstruct(cfg: DictConfig) -> dict[str, Path]:
     mesh_path = out_path.with_name(f"{out_path.stem}_mesh{mesh_ext}")
     if cfg.mesh:
         check_output(mesh_path, [str(cfg.input)], overwrite=bool(cfg.get("overwrite", False)))
-    model, ckpt, train_cfg = load_model(cfg.ckpt, extra, str(device))
-    n_in = cfg.get("num_input_points")
-    if n_in is None:
-        n_in = (train_cfg.get("data", {}) or {}).get("train", {}).get("n_partial", 2048)
+    model, ckpt, train_cfg = assembly.load_model(cfg.ckpt, device)
+    n_in = num_input_points(cfg, train_cfg)
     pred = complete_points(model, points, int(n_in), int(cfg.seed), source=str(cfg.input))
     write_completion(out_path, pred, cloud)
     paths = {"points": out_path}

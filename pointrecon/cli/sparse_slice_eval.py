@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         model, data_kw = None, {}
         if args.ckpt:
-            from pointrecon.cli.evaluate import load_model
+            from pointrecon.train.checkpoint import load_model
 
             model, _, train_cfg = load_model(args.ckpt, [], "cpu")
             train = (train_cfg.get("data", {}) or {}).get("train", {}) or {}

@@ -1,4 +1,4 @@
-"""``pointrecon train``: train a model from ``conf/train.yaml`` plus Hydra overrides.
+"""``pointrecon train``: train a model from ``pointrecon/conf/train.yaml`` plus Hydra overrides.
 
 Examples::
 
@@ -18,23 +18,15 @@ import hydra
 from omegaconf import DictConfig
 
 from pointrecon.cli._errors import reports_errors
-from pointrecon.cli._paths import conf_dir
-from pointrecon.utils.instantiate import check_targets
-
-
-def hydra_output_dir() -> Path:
-    """The current Hydra job's output folder."""
-    from hydra.core.hydra_config import HydraConfig
-
-    return Path(HydraConfig.get().runtime.output_dir)
+from pointrecon.cli._paths import conf_dir, hydra_output_dir
 
 
 def run_train(cfg: DictConfig, output_dir: str | Path) -> dict[str, Any]:
     """Train with the composed config ``cfg`` into ``output_dir``; returns the summary."""
-    from pointrecon.train.trainer import Trainer
+    from pointrecon.train.assembly import Assembly
 
-    check_targets(cfg, list(cfg.get("allowed_targets") or []))
-    trainer = Trainer(cfg, output_dir)
+    assembly = Assembly(cfg)
+    trainer = assembly.trainer(output_dir)
     try:
         summary = trainer.fit()
     finally:
@@ -48,24 +40,21 @@ def run_train(cfg: DictConfig, output_dir: str | Path) -> dict[str, Any]:
         )
         print(f"run folder: {Path(output_dir).resolve()}")
         if cfg.get("evaluate_test"):
-            evaluate_best(cfg, Path(output_dir))
+            evaluate_best(assembly, Path(output_dir))
     return summary
 
 
-def evaluate_best(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
+def evaluate_best(assembly, run_dir: Path) -> dict[str, Any]:
     """Evaluate the run's best checkpoint on the test split into ``<run>/test``."""
-    from pointrecon.cli.evaluate import load_model
     from pointrecon.train.evaluator import evaluate_model
     from pointrecon.train.report import to_markdown
-    from pointrecon.train.trainer import build_loader
 
-    extra = list(cfg.get("allowed_targets") or [])
-    model, path, _ = load_model(run_dir, extra)
+    model, path, _ = assembly.load_model(run_dir)
     result = evaluate_model(
         model,
-        build_loader(cfg, "test", shuffle=False),
+        assembly.data(("test",)).loader("test", shuffle=False),
         run_dir / "test",
-        progress=bool(cfg.trainer.progress),
+        progress=assembly.settings().progress,
         title=f"{path.name} on split test",
     )
     print(to_markdown(result["tables"], f"{path.name} on split test"))
@@ -77,7 +66,7 @@ def evaluate_best(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
 def _hydra_main(cfg: DictConfig) -> float | None:
     summary = run_train(cfg, hydra_output_dir())
     best = summary.get("best_val") or {}
-    from pointrecon.train.trainer import selection_metric
+    from pointrecon.train.assembly import selection_metric
 
     value = best.get(selection_metric(cfg.trainer)[0])
     return json.loads(json.dumps(value)) if value is not None else None

@@ -99,14 +99,14 @@ def run_volume(cfg: DictConfig) -> dict[str, Path]:
 
 def _complete(volume, cfg: DictConfig, level: float | None, label: int | None):
     """Sparse-slice completion of ``volume`` with the checkpoint ``cfg.ckpt``."""
-    from pointrecon.cli.evaluate import load_model
+    from pointrecon.train.assembly import Assembly
     from pointrecon.train.distributed import resolve_device
     from pointrecon.train.volume_completion import complete_sparse_volume
 
     if cfg.get("ckpt") is None:
         raise ConfigError("complete=true needs ckpt=<run or checkpoint of a sparse-slice model>")
     device = resolve_device(cfg.trainer.accelerator)
-    model, _, train_cfg = load_model(cfg.ckpt, list(cfg.get("allowed_targets") or []), str(device))
+    model, _, train_cfg = Assembly(cfg).load_model(cfg.ckpt, device)
     n_in = int((train_cfg.get("data", {}) or {}).get("train", {}).get("n_partial", 1024))
     axis = None if cfg.get("slice_axis") is None else int(cfg.slice_axis)
     points = complete_sparse_volume(

@@ -20,6 +20,7 @@ _EXPORTS: dict[str, str] = {
     "resample_points": "resample",
     "make_completion_pair": "pairs",
     "collate_completion": "collate",
+    "CompletionData": "module",
     "SampleCache": "cache",
     "SyntheticCompletion": "synthetic",
     "MeshFolderCompletion": "mesh_folder",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-SPLITS = ("train", "val", "test")
+from pointrecon.data.scan_spec import SPLITS
 
 
 def kfold_indices(

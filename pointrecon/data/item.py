@@ -37,7 +37,7 @@ def completion_item(
     """Apply ``transform`` (seeded by ``transform_seed``) to both clouds and build the item dict.
 
     ``transform_seed`` should identify the item, the epoch and the augmentation stream, e.g.
-    ``[seed, split, index, epoch, 0x7A]``, so that augmentation is reproducible, differs per epoch
+    ``[seed, split, index, epoch, AUGMENT_SEED_TAG]``, so that augmentation is reproducible, differs per epoch
     and does not share a random stream with the data generation.
     """
     if transform is not None:

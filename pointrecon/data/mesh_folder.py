@@ -4,24 +4,24 @@ from __future__ import annotations
 
 import os
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from torch.utils.data import Dataset
 
 from pointrecon.data.cache import SampleCache
 from pointrecon.data.folds import kfold_indices, ratio_split_indices
-from pointrecon.data.item import check_epoch, completion_item
 from pointrecon.data.pairs import make_completion_pair
+from pointrecon.data.scan_spec import SPLITS, ScanSpec
+from pointrecon.data.scanned import ScannedCompletion, Transform
 from pointrecon.errors import DataError
 from pointrecon.io import MESH_EXTENSIONS, find_files, read_mesh
 
-_SPLITS = ("train", "val", "test", "all")
+_SPLITS = (*SPLITS, "all")
 
 
-class MeshFolderCompletion(Dataset):
+class MeshFolderCompletion(ScannedCompletion):
     """Partial-scan / complete-surface pairs of the meshes found under ``root``.
 
     Every mesh file (``.obj .off .stl .ply .glb .gltf``, any depth) is one shape. Its category is
@@ -35,8 +35,7 @@ class MeshFolderCompletion(Dataset):
     Args:
         root: the folder of meshes.
         split: ``"train"``, ``"val"``, ``"test"`` or ``"all"``.
-        seed, n_partial, n_complete, return_depth, transform, views_per_shape, num_views,
-            noise_std, dropout, width, height, fov_deg, distance, elevation_deg, cache_dir: as in
+        seed, scan, return_depth, transform, views_per_shape, cache_dir, scan_settings: as in
             :class:`~pointrecon.data.SyntheticCompletion`.
         ratios: train/val/test shares of the ratio split.
         fold, num_folds: k-fold cross-validation.
@@ -52,23 +51,15 @@ class MeshFolderCompletion(Dataset):
         split: str = "all",
         seed: int = 0,
         *,
-        n_partial: int = 2048,
-        n_complete: int = 16384,
+        scan: ScanSpec | Mapping[str, Any] | None = None,
         cache_dir: str | os.PathLike | None = None,
         return_depth: bool = False,
-        transform: Callable[[dict, np.random.Generator], dict] | None = None,
+        transform: Transform | None = None,
         views_per_shape: int = 1,
-        num_views: int = 1,
-        noise_std: float = 0.0,
-        dropout: float = 0.0,
-        width: int = 160,
-        height: int = 120,
-        fov_deg: float = 65.0,
-        distance: float = 2.5,
-        elevation_deg: Sequence[float] = (-90.0, 90.0),
         ratios: Sequence[float] = (0.8, 0.1, 0.1),
         fold: int | None = None,
         num_folds: int | None = None,
+        **scan_settings: Any,
     ) -> None:
         if split not in _SPLITS:
             raise ValueError(f"split must be one of {_SPLITS}, got {split!r}")
@@ -101,20 +92,7 @@ class MeshFolderCompletion(Dataset):
         self.file_categories = [cats[i] for i in keep]
         self.split, self.seed, self.fold, self.num_folds = split, int(seed), fold, num_folds
         self.views_per_shape = int(views_per_shape)
-        self.return_depth, self.transform = bool(return_depth), transform
-        self.epoch = 0
-        self.scan_kwargs: dict[str, Any] = dict(
-            n_partial=int(n_partial),
-            n_complete=int(n_complete),
-            num_views=int(num_views),
-            noise_std=float(noise_std),
-            dropout=float(dropout),
-            width=int(width),
-            height=int(height),
-            fov_deg=float(fov_deg),
-            distance=float(distance),
-            elevation_deg=tuple(float(e) for e in elevation_deg),
-        )
+        super().__init__(scan, return_depth=return_depth, transform=transform, **scan_settings)
         self.cache = None
         if cache_dir is not None:
             params = dict(
@@ -127,10 +105,6 @@ class MeshFolderCompletion(Dataset):
 
     def __len__(self) -> int:
         return len(self.files) * self.views_per_shape
-
-    def set_epoch(self, epoch: int) -> None:
-        """Re-seed the augmentation for ``epoch``."""
-        self.epoch = check_epoch(epoch)
 
     def _locate(self, index: int) -> tuple[int, int]:
         if not -len(self) <= index < len(self):
@@ -150,46 +124,34 @@ class MeshFolderCompletion(Dataset):
         pair_seed = zlib.crc32(self.rel[f].encode()) + 2**32 * self.seed
         try:
             pair = make_completion_pair(
-                mesh, seed=pair_seed, view=view, return_depth=self.return_depth, **self.scan_kwargs
+                mesh, seed=pair_seed, scan=self.scan, view=view, return_depth=self.return_depth
             )
         except DataError as err:
             if err.path is None:  # name the mesh file in errors raised on in-memory data
                 raise DataError(self.files[f], err.reason) from err
             raise
-        arrays = {k: pair[k] for k in ("partial", "complete")}
-        arrays["norm_center"] = np.asarray(pair["normalization"].center, dtype=np.float64)
-        arrays["norm_scale"] = np.asarray(pair["normalization"].scale, dtype=np.float64)
-        if self.return_depth:
-            arrays["depth"] = pair["depth"]
-        return arrays
+        return self.pair_arrays(pair)
 
-    def load(self, index: int) -> dict[str, np.ndarray]:
-        if self.cache is None:
-            return self.generate(index)
+    def cache_key(self, index: int) -> str:
+        """The item's id and a hash of its file's size and modification time."""
         f, _ = self._locate(index)
         st = self.files[f].stat()
-        key = f"{self.item_id(index)}-{zlib.crc32(f'{st.st_size}:{st.st_mtime_ns}'.encode()):08x}"
-        arrays = self.cache.load(key)
-        if arrays is None:
-            arrays = self.generate(index)
-            self.cache.save(key, arrays)
-        return arrays
+        return f"{self.item_id(index)}-{zlib.crc32(f'{st.st_size}:{st.st_mtime_ns}'.encode()):08x}"
 
     def __getitem__(self, index: int) -> dict[str, Any]:
         f, view = self._locate(index)
         index %= len(self)
         arrays = self.load(index)
         category = self.file_categories[f]
-        return completion_item(
-            arrays["partial"],
-            arrays["complete"],
+        return self.item(
+            arrays,
+            [self.seed],
+            index,
+            tag=0x6D66,
             category=category,
             label=self.categories.index(category),
             id=self.item_id(index),
             view=view,
-            transform=self.transform,
-            transform_seed=[self.seed, index, self.epoch, 0x6D66],
-            depth=arrays["depth"] if self.return_depth else None,
         )
 
     def __repr__(self) -> str:

@@ -8,7 +8,7 @@ Layout (``root`` is the unpacked ``ModelNet10`` or ``ModelNet40`` folder)::
 Each mesh is read by :func:`pointrecon.io.read_mesh` (which accepts the malformed first line
 ``OFF<nverts> <nfaces> <nedges>`` that many ModelNet files have), and :func:`pointrecon.data.make_completion_pair` samples the complete
 cloud on its surface and simulates a depth scan for the partial one; both are in the project's
-default normalisation (DESIGN §4). ModelNet has no validation split: ``split="val"`` holds out a
+default normalisation (docs/conventions.md, Frames). ModelNet has no validation split: ``split="val"`` holds out a
 fixed share (``val_fraction``) of every class's training models, which ``"train"`` then excludes.
 """
 
@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import os
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from torch.utils.data import Dataset
 
-from pointrecon.data.item import check_epoch, completion_item
+from pointrecon.data.scan_spec import ScanSpec, split_code
+from pointrecon.data.scanned import ScannedCompletion, Transform
 from pointrecon.errors import DataError
 
 MODELNET10_CLASSES = (
@@ -37,10 +37,9 @@ MODELNET40_CLASSES = (
     "person", "piano", "plant", "radio", "range_hood", "sink", "sofa", "stairs",
     "stool", "table", "tent", "toilet", "tv_stand", "vase", "wardrobe", "xbox",
 )  # fmt: skip
-_SPLITS = ("train", "val", "test")
 
 
-class ModelNet(Dataset):
+class ModelNet(ScannedCompletion):
     """ModelNet meshes as completion pairs (sampled complete cloud, simulated partial scan).
 
     Args:
@@ -48,10 +47,10 @@ class ModelNet(Dataset):
         split: ``"train"``, ``"val"`` (held out of train) or ``"test"``.
         num_classes: 10 or 40; every class folder of that set must be present (unless
             ``categories`` restricts them), and no other folder.
-        n_partial, n_complete: points per partial / complete cloud.
-        categories: restrict to these class names.
-        num_views, noise_std, dropout, return_depth: scan simulation options, passed to
+        scan, scan_settings, return_depth: the scan (as in
+            :class:`~pointrecon.data.SyntheticCompletion`), passed to
             :func:`pointrecon.data.make_completion_pair`.
+        categories: restrict to these class names.
         seed: base seed; an item's scan depends on ``(seed, split, epoch, index)``, and training
             items get a new viewpoint each epoch (:meth:`set_epoch`).
         val_fraction: share of each class's training models held out as ``"val"``.
@@ -73,43 +72,28 @@ class ModelNet(Dataset):
         split: str = "train",
         num_classes: int = 40,
         *,
-        n_partial: int = 2048,
-        n_complete: int = 16384,
+        scan: ScanSpec | Mapping[str, Any] | None = None,
         categories: Sequence[str] | None = None,
-        num_views: int = 1,
-        noise_std: float = 0.0,
-        dropout: float = 0.0,
         return_depth: bool = False,
         seed: int = 0,
         val_fraction: float = 0.1,
         cache_dir: str | os.PathLike | None = None,
-        transform: Callable[[dict[str, Any], np.random.Generator], dict[str, Any]] | None = None,
-        **scan_kwargs: Any,
+        transform: Transform | None = None,
+        **scan_settings: Any,
     ) -> None:
-        if split not in _SPLITS:
-            raise ValueError(f"split: expected one of {_SPLITS}, got {split!r}")
+        split_code(split)
         if num_classes not in (10, 40):
             raise ValueError(f"num_classes: expected 10 or 40, got {num_classes!r}")
         if not 0.0 <= float(val_fraction) < 1.0:
             raise ValueError(f"val_fraction: expected a value in [0, 1), got {val_fraction!r}")
+        super().__init__(scan, return_depth=return_depth, transform=transform, **scan_settings)
         self.root = Path(root)
         self.split = split
         self.num_classes = num_classes
         self.classes = list(MODELNET10_CLASSES if num_classes == 10 else MODELNET40_CLASSES)
-        self.pair_kwargs = dict(
-            n_partial=n_partial,
-            n_complete=n_complete,
-            num_views=num_views,
-            noise_std=noise_std,
-            dropout=dropout,
-            return_depth=return_depth,
-            **scan_kwargs,
-        )
         self.seed = int(seed)
         self.val_fraction = float(val_fraction)
         self.cache_dir = None if cache_dir is None else Path(cache_dir)
-        self.transform = transform
-        self.epoch = 0
         if categories is not None:
             categories = [categories] if isinstance(categories, str) else list(categories)
             unknown = [c for c in categories if c not in self.classes]
@@ -151,17 +135,13 @@ class ModelNet(Dataset):
             samples.extend((cls, f) for f in files)
         return samples
 
-    def set_epoch(self, epoch: int) -> None:
-        """Select the epoch whose scan viewpoints training items use."""
-        self.epoch = check_epoch(epoch)
-
     def __len__(self) -> int:
         return len(self.samples)
 
     def item_seed(self, index: int) -> tuple[int, int]:
         """``(seed, view)`` of item ``index``'s pair: the seed fixes the complete cloud, the view
         the simulated camera(s); training items take view = epoch, so a new scan each epoch."""
-        seq = np.random.SeedSequence([self.seed, _SPLITS.index(self.split), index])
+        seq = np.random.SeedSequence([self.seed, split_code(self.split), index])
         return int(seq.generate_state(1)[0]), (self.epoch if self.split == "train" else 0)
 
     def _pair(self, index: int) -> dict[str, Any]:
@@ -180,7 +160,13 @@ class ModelNet(Dataset):
                 except (OSError, ValueError):
                     pass  # unreadable cache entry: regenerate and overwrite it
         try:
-            pair = make_completion_pair(read_mesh(path), seed=seed, view=view, **self.pair_kwargs)
+            pair = make_completion_pair(
+                read_mesh(path),
+                seed=seed,
+                scan=self.scan,
+                view=view,
+                return_depth=self.return_depth,
+            )
         except DataError as exc:
             if exc.path is None:  # name the mesh in errors raised on in-memory data
                 raise DataError(path, exc.reason) from exc
@@ -200,15 +186,12 @@ class ModelNet(Dataset):
         index = index % len(self)
         cls, path = self.samples[index]
         pair = self._pair(index)
-        partial, complete = pair["partial"], pair["complete"]
-        return completion_item(
-            partial,
-            complete,
+        return self.item(
+            pair,
+            [self.seed, split_code(self.split)],
+            index,
             category=cls,
             label=self.classes.index(cls),
             id=path.stem,
             view=int(pair.get("view", 0)),
-            transform=self.transform,
-            transform_seed=[self.seed, _SPLITS.index(self.split), index, self.epoch, 0x7A],
-            depth=pair.get("depth"),
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -9,6 +10,7 @@ import trimesh
 
 from pointrecon.data.resample import resample_points
 from pointrecon.data.scan import simulate_scan
+from pointrecon.data.scan_spec import ScanSpec
 from pointrecon.data.shapes.parts import interior_mask
 from pointrecon.errors import DataError
 from pointrecon.io import normalize, sample_surface
@@ -50,24 +52,19 @@ def make_completion_pair(
     mesh: trimesh.Trimesh,
     *,
     seed: int,
-    n_partial: int = 2048,
-    n_complete: int = 16384,
-    num_views: int = 1,
-    noise_std: float = 0.0,
-    dropout: float = 0.0,
-    return_depth: bool = False,
+    scan: ScanSpec | Mapping[str, Any] | None = None,
     view: int = 0,
-    width: int = 160,
-    height: int = 120,
-    fov_deg: float = 65.0,
-    distance: float = 2.5,
-    elevation_deg: tuple[float, float] = (-90.0, 90.0),
+    return_depth: bool = False,
     max_attempts: int = 8,
+    **scan_settings: Any,
 ) -> dict[str, Any]:
     """Build a completion pair: a simulated partial scan and the complete surface of ``mesh``.
 
-    The complete cloud is ``n_complete`` area-weighted samples of the outer surface. Both clouds
-    are normalised per DESIGN section 4, fit on the complete cloud (centre on its bounding-box
+    The scan follows ``scan`` (a :class:`~pointrecon.data.scan_spec.ScanSpec` or a mapping of
+    its fields) with ``scan_settings`` (``n_partial=...``, ...) over it; settings given as
+    ``[low, high]`` ranges are drawn from ``(seed, view)``. The complete cloud is ``n_complete``
+    area-weighted samples of the outer surface. Both clouds are normalised by the default
+    normalisation (docs/conventions.md), fit on the complete cloud (centre on its bounding-box
     centre, farthest point at radius 1); the mesh is moved into that frame before scanning, so
     ``distance`` and ``noise_std`` are in units of the normalised object (radius 1) and depth
     images are in those units too. The complete cloud depends only on ``(mesh, seed)``; the
@@ -87,35 +84,38 @@ def make_completion_pair(
     if not isinstance(mesh, trimesh.Trimesh):
         raise TypeError(f"mesh must be a trimesh.Trimesh, got {type(mesh).__name__}")
     seed, view = _seed_int(seed), _seed_int(view)
-    complete = sample_exterior(mesh, n_complete, seed)
+    spec = ScanSpec.create(scan, **scan_settings)
+    if spec.ranged:
+        spec = spec.draw(np.random.default_rng([seed, view, 0x5C]))
+    complete = sample_exterior(mesh, spec.n_complete, seed)
     complete, norm = normalize(complete)
     moved = trimesh.Trimesh(norm.apply(mesh.vertices), mesh.faces, process=False)
     rng = np.random.default_rng([seed, 1, view])
     for _ in range(max_attempts):
-        scan = simulate_scan(
+        shot = simulate_scan(
             moved,
-            num_views=num_views,
-            width=width,
-            height=height,
-            fov_deg=fov_deg,
-            distance=distance * float(np.linalg.norm(moved.vertices, axis=1).max()),
-            noise_std=noise_std,
-            dropout=dropout,
+            num_views=spec.num_views,
+            width=spec.width,
+            height=spec.height,
+            fov_deg=spec.fov_deg,
+            distance=spec.distance * float(np.linalg.norm(moved.vertices, axis=1).max()),
+            noise_std=spec.noise_std,
+            dropout=spec.dropout,
             seed=rng,
-            elevation_deg=elevation_deg,
+            elevation_deg=spec.elevation_deg,
         )
-        if len(scan.points):
+        if len(shot.points):
             break
     else:
         raise DataError(None, f"no visible points in {max_attempts} simulated scans")
     out: dict[str, Any] = {
-        "partial": resample_points(scan.points, n_partial, rng),
+        "partial": resample_points(shot.points, spec.n_partial, rng),
         "complete": np.asarray(complete, dtype=np.float32),
         "view": view,
         "normalization": norm,
-        "cameras": scan.cameras,
-        "num_visible": len(scan.points),
+        "cameras": shot.cameras,
+        "num_visible": len(shot.points),
     }
     if return_depth:
-        out["depth"] = scan.depth
+        out["depth"] = shot.depth
     return out

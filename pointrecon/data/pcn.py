@@ -41,6 +41,8 @@ from torch.utils.data import Dataset
 
 from pointrecon.data.item import check_epoch, completion_item
 from pointrecon.data.resample import PADDINGS, resample_points
+from pointrecon.data.scan_spec import AUGMENT_SEED_TAG
+from pointrecon.data.scan_spec import SPLITS as BASE_SPLITS
 from pointrecon.errors import DataError
 
 #: The 8 PCN categories: ShapeNet synset id -> name. Labels follow the sorted synset order.
@@ -55,7 +57,7 @@ PCN_SYNSETS: dict[str, str] = {
     "04530566": "watercraft",
 }
 
-SPLITS = ("train", "val", "test", "test_novel")
+SPLITS = (*BASE_SPLITS, "test_novel")
 _VIEW_RE = re.compile(r"^(\d{2})\.pcd$", re.IGNORECASE)
 
 
@@ -300,5 +302,11 @@ class PCN(Dataset):
             id=f"{synset}-{model}",
             view=0 if self.flat else int(partial_path.stem),
             transform=self.transform,
-            transform_seed=[self.seed, SPLITS.index(self.split), index, self.epoch, 0x7A],
+            transform_seed=[
+                self.seed,
+                SPLITS.index(self.split),
+                index,
+                self.epoch,
+                AUGMENT_SEED_TAG,
+            ],
         )

@@ -26,6 +26,7 @@ from torch.utils.data import Dataset
 
 from pointrecon.data.item import check_epoch, completion_item
 from pointrecon.data.resample import resample_points
+from pointrecon.data.scan_spec import AUGMENT_SEED_TAG
 from pointrecon.errors import DataError
 
 
@@ -66,7 +67,7 @@ class PointCloudFolder(Dataset):
         split: optional sub-folder of ``root`` holding ``partial/`` and ``complete/``.
         n_partial, n_complete: points per cloud (random subset, or repeats when short).
         normalize: True (default) applies the project's default normalisation fitted on the
-            complete cloud to both clouds (DESIGN §4); False keeps the stored coordinates.
+            complete cloud to both clouds (docs/conventions.md, Frames); False keeps the stored coordinates.
         seed: base seed of the resampling (fixed per item).
         nan_policy: passed to :func:`pointrecon.io.read_points` (``"error"`` or ``"drop"``).
         transform: optional augmentation ``(sample, rng) -> sample`` on the numpy clouds
@@ -213,7 +214,7 @@ class PointCloudFolder(Dataset):
             id=sample_id,
             view=view,
             transform=self.transform,
-            transform_seed=[self.seed, 0, index, self.epoch, 0x7A],
+            transform_seed=[self.seed, 0, index, self.epoch, AUGMENT_SEED_TAG],
         )
 
 

@@ -10,7 +10,7 @@ Layout (``root`` is the ``ShapeNet55-34`` folder as PoinTr distributes it)::
                                                    ShapeNet-34/test_novel.txt is accepted too)
 
 Every cloud is normalised as PoinTr's ``pc_norm`` does: centred at its centroid and scaled so the
-farthest point is at radius 1. Metrics are reported in that unit-sphere frame (DESIGN §4).
+farthest point is at radius 1. Metrics are reported in that unit-sphere frame (docs/conventions.md, Frames).
 
 The partial input is made on the fly by removing the points nearest to a viewpoint
 (PoinTr's ``misc.seprate_point_cloud``): the remaining points, farthest-point sampled to
@@ -40,6 +40,7 @@ from torch.utils.data import Dataset
 
 from pointrecon.data.item import check_epoch, completion_item
 from pointrecon.data.resample import resample_points
+from pointrecon.data.scan_spec import AUGMENT_SEED_TAG
 from pointrecon.errors import DataError
 
 #: The 55 ShapeNetCore.v2 synsets of ShapeNet-55 -> category name (labels: sorted synset order).
@@ -351,7 +352,7 @@ class ShapeNet55(Dataset):
             id=sample_id,
             view=int(view),
             transform=self.transform,
-            transform_seed=[self.seed, split_code, index, self.epoch, 0x7A],
+            transform_seed=[self.seed, split_code, index, self.epoch, AUGMENT_SEED_TAG],
         )
         item["difficulty"] = difficulty
         item["viewpoint"] = torch.from_numpy(np.asarray(viewpoint, dtype=np.float32).copy())

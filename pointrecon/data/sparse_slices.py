@@ -13,12 +13,12 @@ from pointrecon.data.cache import SampleCache
 from pointrecon.data.item import check_epoch, completion_item
 from pointrecon.data.pairs import sample_exterior
 from pointrecon.data.resample import resample_points
+from pointrecon.data.scan_spec import check_setting, draw_setting, split_code
 from pointrecon.data.shapes import CATEGORIES, category_label, make_shape
-from pointrecon.data.synthetic import _draw, _setting, shape_seed
+from pointrecon.data.synthetic import shape_seed
 from pointrecon.io.normalization import Normalization, normalize
 
 GENERATOR_VERSION = 1  # bump when the voxelization or slicing changes
-_SPLIT_CODE = {"train": 0, "val": 1, "test": 2}
 
 
 class SparseSliceCompletion(Dataset):
@@ -62,8 +62,7 @@ class SparseSliceCompletion(Dataset):
         categories: Sequence[str] | None = None,
         cache_dir: str | os.PathLike | None = None,
     ) -> None:
-        if split not in _SPLIT_CODE:
-            raise ValueError(f"split must be one of {tuple(_SPLIT_CODE)}, got {split!r}")
+        split_code(split)  # ValueError naming the splits
         for name, v in (
             ("num_samples", num_samples),
             ("n_partial", n_partial),
@@ -81,10 +80,10 @@ class SparseSliceCompletion(Dataset):
         self.split, self.seed, self.categories = split, int(seed), cats
         self.num_samples = int(num_samples)
         self.n_partial, self.n_complete = int(n_partial), int(n_complete)
-        self.k = _setting("k", k, int, 1)
-        self.resolution = _setting("resolution", resolution, int, 4)
+        self.k = check_setting("k", k, int, 1, True)
+        self.resolution = check_setting("resolution", resolution, int, 4, True)
         anis = anisotropy if isinstance(anisotropy, (int, float)) else list(anisotropy)
-        self.anisotropy = _setting("anisotropy", anis, float, 1.0)
+        self.anisotropy = check_setting("anisotropy", anis, float, 1.0, True)
         self.axis = axis
         self.epoch = 0
         self.cache = None
@@ -129,7 +128,7 @@ class SparseSliceCompletion(Dataset):
         category, sseed = self.shape_key(index)
         rng = np.random.default_rng([sseed, 0x51])
         mesh = make_shape(category, sseed)
-        res, k = _draw(self.resolution, rng), _draw(self.k, rng)
+        res, k = draw_setting(self.resolution, rng), draw_setting(self.k, rng)
         anis = self.anisotropy if isinstance(self.anisotropy, list) else [1.0, self.anisotropy]
         stretch = rng.uniform(anis[0], anis[1], size=3)
         spacing = float(np.ptp(mesh.bounds, axis=0).max()) / res * stretch

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from torch.utils.data import Dataset
 
 from pointrecon.data.cache import SampleCache
-from pointrecon.data.folds import SPLITS, kfold_indices
-from pointrecon.data.item import check_epoch, completion_item
+from pointrecon.data.folds import kfold_indices
 from pointrecon.data.pairs import make_completion_pair
+from pointrecon.data.scan_spec import ScanSpec, split_code
+from pointrecon.data.scanned import ScannedCompletion, Transform
 from pointrecon.data.shapes import CATEGORIES, category_label, make_shape
 
 GENERATOR_VERSION = 3  # bump when shapes or scans change, so old caches are not reused
-_SPLIT_CODE = {"train": 0, "val": 1, "test": 2}
 
 
 def shape_seed(split: str, shape_index: int, seed: int) -> int:
@@ -25,38 +24,10 @@ def shape_seed(split: str, shape_index: int, seed: int) -> int:
     ``3 * shape_index + split_code + 3 * 2**32 * seed``: for one base seed, the three splits draw
     from disjoint residues mod 3, so they never share a shape (for shape_index < 2**32 / 3).
     """
-    return 3 * int(shape_index) + _SPLIT_CODE[split] + 3 * 2**32 * int(seed)
+    return 3 * int(shape_index) + split_code(split) + 3 * 2**32 * int(seed)
 
 
-def _setting(name: str, value: Any, kind: type, low: float) -> Any:
-    """A scan setting: one value, or a ``[low, high]`` range drawn per item (see :func:`_draw`)."""
-    if isinstance(value, (list, tuple)) or (
-        hasattr(value, "__len__") and not isinstance(value, str)
-    ):
-        vals = list(value)
-        if len(vals) != 2 or not all(isinstance(v, (int, float, np.number)) for v in vals):
-            raise ValueError(f"{name} must be a number or a [low, high] range, got {value!r}")
-        lo, hi = kind(vals[0]), kind(vals[1])
-        if not low <= lo <= hi:
-            raise ValueError(f"{name} range must satisfy {low} <= low <= high, got {value!r}")
-        return [lo, hi]
-    v = kind(value)
-    if not v >= low:
-        raise ValueError(f"{name} must be >= {low}, got {value!r}")
-    return v
-
-
-def _draw(value: Any, rng: np.random.Generator) -> Any:
-    """``value`` itself, or a draw from a ``[low, high]`` range (integers inclusive)."""
-    if not isinstance(value, list):
-        return value
-    lo, hi = value
-    if isinstance(lo, int):
-        return int(rng.integers(lo, hi + 1))
-    return float(rng.uniform(lo, hi))
-
-
-class SyntheticCompletion(Dataset):
+class SyntheticCompletion(ScannedCompletion):
     """Partial-scan / complete-surface pairs of procedural shapes.
 
     Item ``i`` is view ``i % views_per_shape`` of shape ``i // views_per_shape``; shape ``s`` has
@@ -75,7 +46,6 @@ class SyntheticCompletion(Dataset):
         split: ``"train"``, ``"val"`` or ``"test"``.
         num_samples: number of items (shapes x views_per_shape); the pool size with folds.
         seed: base seed of the data set.
-        n_partial, n_complete: points per partial / complete cloud.
         categories: subset of :data:`~pointrecon.data.shapes.CATEGORIES` (default all); the label
             is the index in the full tuple, so labels agree between subsets.
         cache_dir: folder for the sample cache (None: regenerate every time).
@@ -83,11 +53,9 @@ class SyntheticCompletion(Dataset):
         transform: callable ``(sample, rng) -> sample`` on numpy clouds (see transforms); its
             generator is seeded by (seed, split, index, epoch), see :meth:`set_epoch`.
         views_per_shape: distinct scans per shape.
-        num_views, noise_std, dropout, width, height, fov_deg, distance, elevation_deg: the scan
-            (see :func:`~pointrecon.data.make_completion_pair`). ``num_views``, ``noise_std``,
-            ``dropout`` and ``distance`` (which sets the scan's resolution on the object) may be
-            ``[low, high]`` ranges: each item then draws its own value, seeded by its shape seed
-            and view.
+        scan: the scan settings (:class:`~pointrecon.data.scan_spec.ScanSpec` or a mapping);
+            ranges are drawn per item, seeded by its shape seed and view.
+        scan_settings: single scan settings over ``scan`` (``n_partial=512``, ...).
         fold, num_folds: k-fold cross-validation (see above).
         pool_size: shapes in the k-fold pool (default: this data set's shape count).
 
@@ -102,33 +70,19 @@ class SyntheticCompletion(Dataset):
         num_samples: int,
         seed: int = 0,
         *,
-        n_partial: int = 2048,
-        n_complete: int = 16384,
+        scan: ScanSpec | Mapping[str, Any] | None = None,
         categories: Sequence[str] | None = None,
         cache_dir: str | os.PathLike | None = None,
         return_depth: bool = False,
-        transform: Callable[[dict, np.random.Generator], dict] | None = None,
+        transform: Transform | None = None,
         views_per_shape: int = 1,
-        num_views: int | Sequence[int] = 1,
-        noise_std: float | Sequence[float] = 0.0,
-        dropout: float | Sequence[float] = 0.0,
-        width: int = 160,
-        height: int = 120,
-        fov_deg: float = 65.0,
-        distance: float | Sequence[float] = 2.5,
-        elevation_deg: Sequence[float] = (-90.0, 90.0),
         fold: int | None = None,
         num_folds: int | None = None,
         pool_size: int | None = None,
+        **scan_settings: Any,
     ) -> None:
-        if split not in SPLITS:
-            raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
-        for name, v in (
-            ("num_samples", num_samples),
-            ("n_partial", n_partial),
-            ("n_complete", n_complete),
-            ("views_per_shape", views_per_shape),
-        ):
+        split_code(split)
+        for name, v in (("num_samples", num_samples), ("views_per_shape", views_per_shape)):
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
@@ -138,23 +92,9 @@ class SyntheticCompletion(Dataset):
             raise ValueError("categories must name at least one category, got an empty list")
         for c in cats:
             category_label(c)  # raises ValueError naming the category
-        if transform is not None and not callable(transform):
-            raise TypeError(f"transform must be callable, got {type(transform).__name__}")
+        super().__init__(scan, return_depth=return_depth, transform=transform, **scan_settings)
         self.split, self.seed, self.categories = split, int(seed), cats
         self.views_per_shape = int(views_per_shape)
-        self.return_depth, self.transform = bool(return_depth), transform
-        self.scan_kwargs: dict[str, Any] = dict(
-            n_partial=int(n_partial),
-            n_complete=int(n_complete),
-            num_views=_setting("num_views", num_views, int, 1),
-            noise_std=_setting("noise_std", noise_std, float, 0.0),
-            dropout=_setting("dropout", dropout, float, 0.0),
-            width=int(width),
-            height=int(height),
-            fov_deg=float(fov_deg),
-            distance=_setting("distance", distance, float, 1e-6),
-            elevation_deg=tuple(float(e) for e in elevation_deg),
-        )
         # which (split, shape index) pairs this data set covers
         self._source_split = split
         n_shapes = -(-int(num_samples) // self.views_per_shape)
@@ -172,7 +112,6 @@ class SyntheticCompletion(Dataset):
                 self._source_split = "train"
                 self._num_items = len(self._shape_ids) * self.views_per_shape
         self.fold, self.num_folds = fold, num_folds
-        self.epoch = 0
         self.cache = None
         if cache_dir is not None:
             params = dict(version=GENERATOR_VERSION, depth=self.return_depth, **self.scan_kwargs)
@@ -180,10 +119,6 @@ class SyntheticCompletion(Dataset):
 
     def __len__(self) -> int:
         return self._num_items
-
-    def set_epoch(self, epoch: int) -> None:
-        """Re-seed the augmentation for ``epoch`` (call before creating the epoch's iterator)."""
-        self.epoch = check_epoch(epoch)
 
     def shape_key(self, index: int) -> tuple[str, int, int]:
         """``(category, shape seed, view)`` of item ``index``."""
@@ -202,47 +137,27 @@ class SyntheticCompletion(Dataset):
     def generate(self, index: int) -> dict[str, np.ndarray]:
         """Generate the arrays of item ``index`` (no cache, no transform)."""
         category, sseed, view = self.shape_key(index)
-        rng = np.random.default_rng([sseed, view, 0x5C])
-        scan = {k: _draw(v, rng) for k, v in self.scan_kwargs.items()}
         pair = make_completion_pair(
             make_shape(category, sseed),
             seed=sseed,
+            scan=self.scan,
             view=view,
             return_depth=self.return_depth,
-            **scan,
         )
-        arrays = {k: pair[k] for k in ("partial", "complete")}
-        arrays["norm_center"] = np.asarray(pair["normalization"].center, dtype=np.float64)
-        arrays["norm_scale"] = np.asarray(pair["normalization"].scale, dtype=np.float64)
-        if self.return_depth:
-            arrays["depth"] = pair["depth"]
-        return arrays
-
-    def load(self, index: int) -> dict[str, np.ndarray]:
-        """The arrays of item ``index``, from the cache when present (generated and stored else)."""
-        if self.cache is None:
-            return self.generate(index)
-        key = self.item_id(index)
-        arrays = self.cache.load(key)
-        if arrays is None:
-            arrays = self.generate(index)
-            self.cache.save(key, arrays)
-        return arrays
+        return self.pair_arrays(pair)
 
     def __getitem__(self, index: int) -> dict[str, Any]:
         category, _, view = self.shape_key(index)
         index %= len(self)
         arrays = self.load(index)
-        return completion_item(
-            arrays["partial"],
-            arrays["complete"],
+        return self.item(
+            arrays,
+            [self.seed, split_code(self.split)],
+            index,
             category=category,
             label=category_label(category),
             id=self.item_id(index),
             view=view,
-            transform=self.transform,
-            transform_seed=[self.seed, _SPLIT_CODE[self.split], index, self.epoch, 0x7A],
-            depth=arrays["depth"] if self.return_depth else None,
         )
 
     def __repr__(self) -> str:

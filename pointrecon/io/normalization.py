@@ -1,4 +1,4 @@
-"""The project's default normalisation (DESIGN section 4), invertible."""
+"""The project's default normalisation (docs/conventions.md, Frames), invertible."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def normalize(
     """Centre on the reference's bounding-box centre and scale its farthest point to radius 1.
 
     The reference is the complete shape (defaults to ``points``); the same transform is applied
-    to ``points`` (e.g. a partial scan of that shape), as DESIGN section 4 prescribes.
+    to ``points`` (e.g. a partial scan of that shape), as docs/conventions.md prescribes.
     ``offset`` (the origin of the points' frame, e.g. ``PointCloudData.offset``) is recorded so
     that :meth:`Normalization.to_world` returns absolute coordinates.
 

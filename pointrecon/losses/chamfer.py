@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from pointrecon.checks import check_choice, check_reduction
 from pointrecon.metrics.chamfer import chamfer_l1, chamfer_l2
-from pointrecon.ops._checks import check_choice
 
 KINDS = ("l1", "l2")
-REDUCTIONS = ("none", "mean", "sum")
 
 
 class ChamferLoss(nn.Module):
-    """Chamfer distance as a training loss (``kind="l1"``: CD-L1, ``"l2"``: CD-L2; DESIGN §4).
+    """Chamfer distance as a training loss (``kind="l1"``: CD-L1, ``"l2"``: CD-L2; defined in docs/conventions.md).
 
     Raw values (not x 1e3), the very numbers the metrics report. Memory O(B*N) for backward.
 
@@ -26,7 +25,7 @@ class ChamferLoss(nn.Module):
     def __init__(self, kind: str = "l1", reduction: str = "mean") -> None:
         super().__init__()
         self.kind = check_choice("kind", kind, KINDS)
-        self.reduction = check_choice("reduction", reduction, REDUCTIONS)
+        self.reduction = check_reduction(reduction)
         self._fn = chamfer_l1 if kind == "l1" else chamfer_l2
 
     def forward(

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from pointrecon.checks import check_reduction
 from pointrecon.metrics.dcd import density_aware_chamfer
-from pointrecon.ops._checks import check_choice
-
-REDUCTIONS = ("none", "mean", "sum")
 
 
 class DCDLoss(nn.Module):
@@ -35,7 +33,7 @@ class DCDLoss(nn.Module):
         self.alpha = float(alpha)
         self.n_lambda = float(n_lambda)
         self.clamp_ratio = bool(clamp_ratio)
-        self.reduction = check_choice("reduction", reduction, REDUCTIONS)
+        self.reduction = check_reduction(reduction)
 
     def forward(
         self,

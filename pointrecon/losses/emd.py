@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from pointrecon.checks import check_reduction
 from pointrecon.metrics.emd import emd
-from pointrecon.ops._checks import check_choice
-
-REDUCTIONS = ("none", "mean", "sum")
 
 
 class EMDLoss(nn.Module):
-    """Approximate earth mover's distance as a training loss (equal-size clouds; DESIGN §4).
+    """Approximate earth mover's distance as a training loss (equal-size clouds; docs/conventions.md).
 
     Calls :func:`pointrecon.metrics.emd` (log-domain Sinkhorn, linear memory); see it for the
     accuracy/time knobs ``blur``, ``scaling``, ``level_iters``, ``iters``.
@@ -32,7 +30,7 @@ class EMDLoss(nn.Module):
         iters: int = 50,
     ) -> None:
         super().__init__()
-        self.reduction = check_choice("reduction", reduction, REDUCTIONS)
+        self.reduction = check_reduction(reduction)
         self.blur, self.scaling, self.level_iters, self.iters = blur, scaling, level_iters, iters
 
     def forward(

@@ -12,16 +12,14 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from pointrecon.ops._checks import (
-    check_choice,
+from pointrecon.checks import (
     check_lengths,
     check_points,
+    check_reduction,
     check_same_batch,
     valid_mask,
 )
 from pointrecon.ops.nearest import nearest_sqdist
-
-REDUCTIONS = ("none", "mean", "sum")
 
 
 def check_pair(
@@ -76,7 +74,7 @@ def masked_mean(values: Tensor, mask: Tensor) -> Tensor:
 
 
 def reduce(values: Tensor, reduction: str) -> Tensor:
-    check_choice("reduction", reduction, REDUCTIONS)
+    check_reduction(reduction)
     if reduction == "mean":
         return values.mean()
     if reduction == "sum":

@@ -1,5 +1,5 @@
-"""Chamfer distances as the completion literature defines them, memory-bounded, with
-``torch.cdist`` reference twins.
+"""Chamfer distances (defined in docs/conventions.md), memory-bounded, with ``torch.cdist``
+reference twins.
 
 With d(x, S) = min over s in S of ||x - s||_2 (Euclidean, unsquared):
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from pointrecon.checks import check_reduction
 from pointrecon.metrics._kernels import (
     check_pair,
     directed_sqdist,
@@ -25,13 +26,10 @@ from pointrecon.metrics._kernels import (
     reduce,
     safe_sqrt,
 )
-from pointrecon.ops._checks import check_choice
-
-REDUCTIONS = ("none", "mean", "sum")
 
 
 def _chamfer(pred, gt, pred_lengths, gt_lengths, reduction, squared: bool, backend) -> Tensor:
-    check_choice("reduction", reduction, REDUCTIONS)
+    check_reduction(reduction)
     pl, gl = check_pair(pred, gt, pred_lengths, gt_lengths)
     d_pg, m_p = directed_sqdist(pred, gt, pl, gl, backend)
     d_gp, m_g = directed_sqdist(gt, pred, gl, pl, backend)
@@ -87,7 +85,7 @@ def chamfer_l2(
 
 
 def _chamfer_naive(pred, gt, pred_lengths, gt_lengths, reduction, squared: bool) -> Tensor:
-    check_choice("reduction", reduction, REDUCTIONS)
+    check_reduction(reduction)
     pl, gl = check_pair(pred, gt, pred_lengths, gt_lengths)
     values = []
     for b in range(pred.shape[0]):

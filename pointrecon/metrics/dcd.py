@@ -32,11 +32,9 @@ import math
 import torch
 from torch import Tensor
 
+from pointrecon.checks import check_reduction, valid_mask
 from pointrecon.metrics._kernels import check_pair, masked_mean, reduce
-from pointrecon.ops._checks import check_choice, valid_mask
 from pointrecon.ops.knn import knn
-
-REDUCTIONS = ("none", "mean", "sum")
 
 
 def _check_params(alpha: float, n_lambda: float) -> None:
@@ -95,7 +93,7 @@ def density_aware_chamfer(
         pred_lengths, gt_lengths: (B,) int64, optional, each >= 1
         returns: (B,) for reduction="none", else a scalar
     """
-    check_choice("reduction", reduction, REDUCTIONS)
+    check_reduction(reduction)
     _check_params(alpha, n_lambda)
     pl, gl = check_pair(pred, gt, pred_lengths, gt_lengths)
     t1 = _directed(pred, gt, pl, gl, alpha, n_lambda, _ratio(pl, gl, clamp_ratio))
@@ -122,7 +120,7 @@ def density_aware_chamfer_naive(
         gt: (B, M, 3)
         returns: (B,) or a scalar
     """
-    check_choice("reduction", reduction, REDUCTIONS)
+    check_reduction(reduction)
     _check_params(alpha, n_lambda)
     pl, gl = check_pair(pred, gt, pred_lengths, gt_lengths)
     values = []

@@ -1,4 +1,4 @@
-"""Earth mover's distance (DESIGN §4): exact (scipy) and approximate (Sinkhorn, linear memory).
+"""Earth mover's distance (defined in docs/conventions.md): exact (scipy) and approximate (Sinkhorn, linear memory).
 
 EMD(P, G) = mean over p of ||p - phi(p)||_2 for the optimal bijection phi (equal sizes).
 
@@ -9,10 +9,8 @@ EMD(P, G) = mean over p of ||p - phi(p)||_2 for the optimal bijection phi (equal
   (B, N, M) cost matrix built once) while ``B * N * M`` fits ``_sinkhorn.DENSE_ELEMENTS``, else in
   row blocks (memory O(B*N) plus one block); it stops once the plan's marginals are within
   ``tol``. The value is the transport cost of the entropic plan and the gradient holds the plan
-  fixed (envelope theorem; nothing is unrolled). Accuracy with the defaults, measured on 15 pairs
-  of random 256-point clouds in the unit cube: mean |relative error| to :func:`emd_exact` 0.5%,
-  worst 0.9% (mostly the entropic blur, which biases the value up). Smaller ``blur`` /
-  ``tol`` trade time for accuracy.
+  fixed (envelope theorem; nothing is unrolled). The entropic blur biases the value up; smaller
+  ``blur`` / ``tol`` trade time for accuracy (measured errors: benchmarks/results/measurements.md).
 """
 
 from __future__ import annotations
@@ -24,13 +22,18 @@ import torch
 from scipy.optimize import linear_sum_assignment
 from torch import Tensor
 
+from pointrecon.checks import (
+    check_int,
+    check_positive_float,
+    check_reduction,
+    valid_mask,
+)
 from pointrecon.metrics import _sinkhorn
-from pointrecon.metrics._kernels import REDUCTIONS, check_pair, reduce
-from pointrecon.ops._checks import check_choice, check_int, check_positive_float, valid_mask
+from pointrecon.metrics._kernels import check_pair, reduce
 
 
 def _check(pred, gt, pred_lengths, gt_lengths, reduction):
-    check_choice("reduction", reduction, REDUCTIONS)
+    check_reduction(reduction)
     pl, gl = check_pair(pred, gt, pred_lengths, gt_lengths)
     if not torch.equal(pl, gl):
         raise ValueError(

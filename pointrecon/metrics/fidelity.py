@@ -11,10 +11,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from pointrecon.checks import check_reduction
 from pointrecon.metrics._kernels import check_pair, directed_sqdist, masked_mean, reduce, safe_sqrt
-from pointrecon.ops._checks import check_choice
-
-REDUCTIONS = ("none", "mean", "sum")
 
 
 def fidelity(
@@ -33,7 +31,7 @@ def fidelity(
         input_lengths, pred_lengths: (B,) int64, optional, each >= 1
         returns: (B,) for reduction="none", else a scalar
     """
-    check_choice("reduction", reduction, REDUCTIONS)
+    check_reduction(reduction)
     il, pl = check_pair(inputs, pred, input_lengths, pred_lengths)
     d, mask = directed_sqdist(inputs, pred, il, pl)
     return reduce(masked_mean(safe_sqrt(d), mask), reduction)
@@ -52,7 +50,7 @@ def fidelity_naive(
     Shapes:
         inputs: (B, N, 3); pred: (B, M, 3); returns: (B,) or a scalar
     """
-    check_choice("reduction", reduction, REDUCTIONS)
+    check_reduction(reduction)
     il, pl = check_pair(inputs, pred, input_lengths, pred_lengths)
     values = [
         torch.cdist(inputs[b, : il[b]], pred[b, : pl[b]]).min(1).values.mean()

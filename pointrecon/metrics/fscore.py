@@ -1,4 +1,4 @@
-"""F-Score@tau (DESIGN §4): precision, recall and their harmonic mean, per sample."""
+"""F-Score@tau (defined in docs/conventions.md): precision, recall and their harmonic mean, per sample."""
 
 from __future__ import annotations
 
@@ -7,15 +7,14 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
+from pointrecon.checks import check_positive_float, check_reduction
 from pointrecon.metrics._kernels import (
-    REDUCTIONS,
     check_pair,
     directed_sqdist,
     masked_mean,
     reduce,
     safe_sqrt,
 )
-from pointrecon.ops._checks import check_choice, check_positive_float
 
 
 class FScore(NamedTuple):
@@ -56,7 +55,7 @@ def f_score(
         pred_lengths, gt_lengths: (B,) int64, optional, each >= 1
         returns: FScore(fscore, precision, recall), each (B,) or a scalar after reduction
     """
-    check_choice("reduction", reduction, REDUCTIONS)
+    check_reduction(reduction)
     tau = check_positive_float("tau", tau)
     pl, gl = check_pair(pred, gt, pred_lengths, gt_lengths)
     with torch.no_grad():
@@ -83,7 +82,7 @@ def f_score_naive(
         gt: (B, M, 3)
         returns: FScore(fscore, precision, recall), each (B,) or a scalar
     """
-    check_choice("reduction", reduction, REDUCTIONS)
+    check_reduction(reduction)
     tau = check_positive_float("tau", tau)
     pl, gl = check_pair(pred, gt, pred_lengths, gt_lengths)
     ps, rs = [], []

@@ -15,13 +15,13 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
+from pointrecon.checks import check_choice, check_int, check_points
 from pointrecon.metrics.chamfer import (
     chamfer_l1,
     chamfer_l1_naive,
     chamfer_l2,
     chamfer_l2_naive,
 )
-from pointrecon.ops._checks import check_choice, check_int, check_points
 
 DISTANCES = ("cd_l2", "cd_l1")
 

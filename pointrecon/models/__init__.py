@@ -8,16 +8,20 @@ from pointrecon.models.encoders import (
     DGCNN,
     ImageCNN,
     LocalPointNet,
+    MultiViewEncoder,
     PointNet,
     PointNet2,
     SetAbstraction,
     TNet,
+    ViewEncoder,
 )
-from pointrecon.models.multi_view import MultiViewReconstructor
 from pointrecon.models.outputs import DecoderOutput, EncoderOutput, ReconOutput
-from pointrecon.models.reconstructor import Reconstructor
+from pointrecon.models.reconstructor import (
+    MultiViewReconstructor,
+    Reconstructor,
+    SingleViewReconstructor,
+)
 from pointrecon.models.refiners import IdentityRefiner, LocalSequenceRefiner, SequenceRefiner
-from pointrecon.models.single_view import SingleViewReconstructor
 from pointrecon.models.sparse_slice import SparseSliceNet
 
 __all__ = [
@@ -32,6 +36,7 @@ __all__ = [
     "LocalSequenceRefiner",
     "ImageCNN",
     "LocalPointNet",
+    "MultiViewEncoder",
     "MultiViewReconstructor",
     "PointNet",
     "PointNet2",
@@ -42,4 +47,5 @@ __all__ = [
     "SingleViewReconstructor",
     "SparseSliceNet",
     "TNet",
+    "ViewEncoder",
 ]

@@ -75,27 +75,3 @@ def masked_max(x: Tensor, lengths: Tensor | None) -> Tensor:
     valid = torch.arange(n, device=x.device)[None, :] < lengths[:, None]
     out = x.masked_fill(~valid[..., None], float("-inf")).max(dim=1).values
     return torch.where(lengths[:, None] > 0, out, torch.zeros_like(out))
-
-
-def check_points(points: Tensor, lengths: Tensor | None = None, name: str = "points") -> None:
-    """Validate a dense (B, N, 3) batch and its optional lengths."""
-    if not isinstance(points, Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(points).__name__}")
-    if points.dim() != 3 or points.shape[-1] != 3:
-        raise ValueError(f"{name} must have shape (B, N, 3), got {tuple(points.shape)}")
-    if not points.is_floating_point():
-        raise TypeError(f"{name} must be floating point, got dtype {points.dtype}")
-    if lengths is not None:
-        if not isinstance(lengths, Tensor) or lengths.shape != points.shape[:1]:
-            got = tuple(lengths.shape) if isinstance(lengths, Tensor) else type(lengths).__name__
-            raise ValueError(f"lengths must have shape (B,)=({points.shape[0]},), got {got}")
-        if lengths.dtype != torch.int64:
-            raise TypeError(f"lengths must be int64, got {lengths.dtype}")
-
-
-def check_code(code: Tensor, channels: int, name: str = "code") -> None:
-    """Validate a (B, C) global code against the expected channel count."""
-    if not isinstance(code, Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(code).__name__}")
-    if code.dim() != 2 or code.shape[1] != channels:
-        raise ValueError(f"{name} must have shape (B, {channels}), got {tuple(code.shape)}")

@@ -13,8 +13,9 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
+from pointrecon.checks import check_batch
 from pointrecon.models import _ops
-from pointrecon.models._layers import SharedMLP, check_points
+from pointrecon.models._layers import SharedMLP
 from pointrecon.models.outputs import ReconOutput
 from pointrecon.models.refiners.local_sequence import LocalSequenceRefiner
 
@@ -158,7 +159,7 @@ class CompletionNet(nn.Module):
         """``images`` is ignored (point model)."""
         if partial is None:
             raise ValueError("partial must be a (B, N, 3) tensor for a point model, got None")
-        check_points(partial, lengths, "partial")
+        check_batch("partial", partial, lengths)
         observed = partial
         if self.normalize_input:
             with torch.no_grad():

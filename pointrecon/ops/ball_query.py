@@ -7,7 +7,7 @@ import math
 import torch
 from torch import Tensor
 
-from pointrecon.ops._checks import (
+from pointrecon.checks import (
     check_int,
     check_lengths,
     check_points,

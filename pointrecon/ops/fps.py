@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from pointrecon.ops._checks import (
+from pointrecon.checks import (
     check_int,
     check_lengths,
     check_points,

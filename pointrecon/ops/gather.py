@@ -7,7 +7,7 @@ import math
 import torch
 from torch import Tensor
 
-from pointrecon.ops._checks import check_features, describe
+from pointrecon.checks import check_features, describe
 
 
 def _check(x: Tensor, idx: Tensor) -> None:

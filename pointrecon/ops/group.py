@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from pointrecon.ops._checks import check_points
+from pointrecon.checks import check_points
 from pointrecon.ops.gather import gather_points
 
 

@@ -29,8 +29,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
-from pointrecon.ops import _triton
-from pointrecon.ops._checks import (
+from pointrecon.checks import (
     check_choice,
     check_int,
     check_lengths,
@@ -38,6 +37,7 @@ from pointrecon.ops._checks import (
     check_same_batch,
     valid_mask,
 )
+from pointrecon.ops import _triton
 from pointrecon.ops.gather import gather_points
 
 BACKENDS = ("auto", "kdtree", "brute", "pyg", "triton")

@@ -15,8 +15,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from pointrecon.checks import check_choice
 from pointrecon.ops import _triton
-from pointrecon.ops._checks import check_choice
 from pointrecon.ops.knn import BACKENDS, TRITON_DTYPES, _check, knn, knn_naive, triton_why_not
 
 

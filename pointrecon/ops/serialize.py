@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from pointrecon.ops._checks import check_choice, check_lengths, check_points, valid_mask
+from pointrecon.checks import check_choice, check_lengths, check_points, valid_mask
 from pointrecon.ops.curves import (
     MAX_BITS,
     hilbert_encode,

@@ -41,27 +41,23 @@ def path(name: str = "default") -> Path:
 def load(name: str = "default", device: str = "cpu") -> nn.Module:
     """The shipped model ``name`` in eval mode on ``device``, built through the allow-list."""
     from pointrecon.train import checkpoint as ckpt_io
-    from pointrecon.utils.instantiate import instantiate
 
-    folder = path(name)
-    cfg = ckpt_io.load_config(folder)
-    model = instantiate(cfg.model)
-    ckpt_io.load_weights(model, folder, device=device)
-    return model.to(device).eval()
+    return ckpt_io.load_model(path(name), device=device)[0]
 
 
 def num_input_points(name: str = "default") -> int:
     """The partial size the shipped model ``name`` was trained with."""
+    from pointrecon.data.scan_spec import ScanSpec
     from pointrecon.train import checkpoint as ckpt_io
 
     cfg = ckpt_io.load_config(path(name))
-    return int(cfg.data.train.n_partial)
+    return ScanSpec.of(cfg.data.train).n_partial
 
 
 #: the parts of a training config a shipped model keeps: what builds the model and what the
 #: scans it was trained on looked like (no machine-specific paths)
 _KEPT_KEYS = ("model", "seed", "task_name")
-_KEPT_DATA_KEYS = ("n_partial", "n_complete", "num_views", "noise_std", "dropout", "distance",
+_KEPT_DATA_KEYS = ("scan", "n_partial", "n_complete", "num_views", "noise_std", "dropout", "distance",
                    "width", "height", "fov_deg", "elevation_deg", "categories", "num_samples",
                    "seed", "transform")  # fmt: skip
 

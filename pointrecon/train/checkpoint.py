@@ -26,7 +26,8 @@ from typing import Any
 
 import torch
 from omegaconf import DictConfig, OmegaConf
-from safetensors.torch import load_model, save_model
+from safetensors.torch import load_model as _load_safetensors
+from safetensors.torch import save_model
 from torch import nn
 
 from pointrecon.errors import CheckpointError, ConfigError
@@ -234,7 +235,7 @@ def load_weights(model: nn.Module, ckpt: str | os.PathLike, device: str = "cpu")
     if not f.is_file():
         raise CheckpointError(f"{f}: missing checkpoint weights file")
     try:
-        missing, unexpected = load_model(model, str(f), strict=False, device=str(device))
+        missing, unexpected = _load_safetensors(model, str(f), strict=False, device=str(device))
     except Exception as e:  # safetensors raises several types for bad headers
         raise CheckpointError(f"{f}: unreadable weights ({type(e).__name__}: {e})") from e
     if missing or unexpected:
@@ -266,3 +267,22 @@ def load_config(ckpt: str | os.PathLike, extra_allowed: Iterable[str] = ()) -> D
     except ConfigError as e:
         raise CheckpointError(f"{f}: untrusted config refused: {e}") from e
     return cfg
+
+
+def load_model(
+    ckpt: str | os.PathLike, extra_allowed: Iterable[str] = (), device: str = "cpu"
+) -> tuple[nn.Module, Path, DictConfig]:
+    """(model in eval mode on ``device``, checkpoint folder, its training config).
+
+    ``ckpt`` is a run folder, a checkpoints folder or one checkpoint folder (its best
+    checkpoint is used), or a shipped model's folder. The model is rebuilt from the stored
+    ``model`` config, checked against the allow-list, and the weights are loaded into it.
+    """
+    from pointrecon.utils.instantiate import instantiate
+
+    path = resolve_checkpoint(ckpt, "best")
+    extra = list(extra_allowed)
+    train_cfg = load_config(path, extra)
+    model = instantiate(train_cfg.model, extra_allowed=extra)
+    load_weights(model, path, device=device)
+    return model.to(device).eval(), path, train_cfg

@@ -12,6 +12,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
+from pointrecon.models.inputs import model_inputs
 from pointrecon.train.baselines import dense_baseline, input_baseline, mirror_baseline
 from pointrecon.train.evaluation import batch_metrics, summarize
 from pointrecon.train.report import rows_to_csv, write_tables
@@ -77,12 +78,7 @@ def evaluate_model(
         gt_len = gt.lengths.to(device) if gt.lengths is not None else None
         preds: dict[str, torch.Tensor] = {}
         if model is not None:
-            images = batch.get("depth")
-            res = model(
-                partial=partial.points.to(device),
-                lengths=partial.lengths.to(device) if partial.lengths is not None else None,
-                images=images.to(device) if images is not None else None,
-            )
+            res = model(**model_inputs(batch, device))
             preds["model"] = res.fine.float()
         size = preds["model"].shape[1] if preds else gt.points.shape[1]
         if "input" in baselines:

@@ -1,8 +1,9 @@
-"""The training loop: config in, trained model, logs and checkpoints out.
+"""The training loop: objects in, trained model, logs and checkpoints out.
 
-Everything is built from the run config through :func:`pointrecon.utils.instantiate.instantiate`
-(model, loss, ``_partial_`` optimizer and scheduler, data sets). One process, or one per device
-under ``torchrun`` with ``trainer.strategy=ddp``.
+:class:`Trainer` receives what it trains (model, loss, optimizer and scheduler factories, a
+:class:`~pointrecon.data.module.CompletionData`, :class:`TrainerSettings`) and reads no config;
+:mod:`pointrecon.train.assembly` builds those from a composed config. One process, or one per
+device under ``torchrun`` with ``strategy="ddp"``.
 """
 
 from __future__ import annotations
@@ -11,140 +12,113 @@ import json
 import math
 import time
 import warnings
+from collections.abc import Callable, Iterable
 from contextlib import nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
-from omegaconf import DictConfig
-from torch.utils.data import DataLoader, DistributedSampler
+from torch.utils.data import DistributedSampler
 from tqdm import tqdm
 
-from pointrecon.errors import CheckpointError, ConfigError
+from pointrecon.data.module import CompletionData
+from pointrecon.errors import CheckpointError
+from pointrecon.models.inputs import model_inputs
 from pointrecon.train import checkpoint as ckpt_io
 from pointrecon.train.distributed import barrier, cleanup_distributed, setup_distributed
 from pointrecon.train.evaluation import batch_metrics, summarize
 from pointrecon.train.run_lock import RunLock
 from pointrecon.train.run_logger import RunLogger
-from pointrecon.train.seed import get_rng_state, seed_everything, set_rng_state
+from pointrecon.train.seed import get_rng_state, set_rng_state
 from pointrecon.utils.atomic import atomic_write_text
-from pointrecon.utils.instantiate import instantiate
 
 
-def selection_metric(trainer_cfg: Any) -> tuple[str, bool]:
-    """``(metric, lower_is_better)`` that picks the best checkpoint.
+@dataclass(frozen=True)
+class TrainerSettings:
+    """How :class:`Trainer` runs (the ``trainer`` config group, typed).
 
-    ``trainer.select_metric`` when set, else the older ``trainer.monitor`` (default ``cd_l1``);
-    one of the validation metrics of :data:`pointrecon.train.evaluation.METRICS`.
+    Attributes:
+        accelerator, strategy, backend: device (``cpu``/``cuda``/``auto``), ``single``/``ddp``
+            and the DDP backend (``auto``/``gloo``/``nccl``).
+        max_epochs, max_steps: stop after this many epochs, or optimizer steps (None: no limit).
+        limit_train_batches, limit_val_batches: batches per epoch (None: all).
+        grad_clip: max gradient norm (None: no clipping).
+        precision: ``fp32`` or ``bf16`` (autocast, on CUDA only).
+        compile: wrap the model in ``torch.compile``.
+        deterministic, seed, num_threads: reproducibility settings (applied by the assembly).
+        val_every, render_every, log_every, num_log_clouds: validation, render and log cadence.
+        progress, tensorboard: tqdm bar, TensorBoard events.
+        select_metric, select_lower: validation metric that picks the best checkpoint, and
+            whether lower is better.
+        shuffle: shuffle the training set.
     """
-    from pointrecon.train.evaluation import METRICS
 
-    name = trainer_cfg.get("select_metric") or trainer_cfg.get("monitor") or "cd_l1"
-    name = str(name)
-    if name not in METRICS:
-        raise ConfigError(
-            f"trainer.select_metric (or trainer.monitor): expected one of {list(METRICS)}, "
-            f"got {name!r}"
-        )
-    return name, METRICS[name][1]
-
-
-def build_loader(cfg: DictConfig, split: str, **kw: Any) -> DataLoader:
-    """A DataLoader over ``cfg.data[split]`` with :func:`pointrecon.data.collate_completion`."""
-    from pointrecon.data import collate_completion
-
-    if split not in cfg.data:
-        raise ConfigError(f"data.{split} is not set in the data config (keys: {list(cfg.data)})")
-    extra = list(cfg.get("allowed_targets") or [])
-    dataset = instantiate(cfg.data[split], extra_allowed=extra)
-    kw.setdefault("batch_size", int(cfg.data.get("batch_size", 8)))
-    kw.setdefault("num_workers", int(cfg.data.get("num_workers", 0)))
-    return DataLoader(dataset, collate_fn=collate_completion, **kw)
-
-
-def model_inputs(batch: dict, device: torch.device) -> dict[str, Any]:
-    """``forward`` keyword arguments of a Reconstructor from a collated batch."""
-    partial = batch["partial"]
-    lengths = partial.lengths.to(device) if partial.lengths is not None else None
-    images = batch.get("depth")
-    return {
-        "partial": partial.points.to(device, non_blocking=True),
-        "lengths": lengths,
-        "images": images.to(device) if images is not None else None,
-    }
+    accelerator: str = "cpu"
+    strategy: str = "single"
+    backend: str = "auto"
+    max_epochs: int = 20
+    max_steps: int | None = None
+    limit_train_batches: int | None = None
+    limit_val_batches: int | None = None
+    grad_clip: float | None = 1.0
+    precision: str = "fp32"
+    compile: bool = False
+    deterministic: bool = False
+    num_threads: int | None = None
+    val_every: int = 1
+    render_every: int = 0
+    log_every: int = 10
+    num_log_clouds: int = 2
+    progress: bool = True
+    tensorboard: bool = True
+    select_metric: str = "cd_l1"
+    select_lower: bool = True
+    seed: int = 0
+    shuffle: bool = True
 
 
-# what changes training; everything under these keys is compared, except the names in _NOT_TRAINING
-_TRAINING_KEYS = ("seed", "model", "loss", "optim", "sched", "data")
-_TRAINER_KEYS = (
-    "max_epochs",
-    "max_steps",
-    "grad_clip",
-    "precision",
-    "limit_train_batches",
-    "deterministic",
-)
-_NOT_TRAINING = {"num_workers", "cache_dir"}
+@dataclass(frozen=True)
+class Resume:
+    """A checkpoint to continue from, and the training settings that differ from it (empty:
+    an exact resume; else the optimizer and schedule are rebuilt)."""
 
-
-def _flat(node: Any, prefix: str, out: dict[str, Any]) -> dict[str, Any]:
-    if isinstance(node, dict) and node:
-        for k, v in node.items():
-            if k not in _NOT_TRAINING:
-                _flat(v, f"{prefix}.{k}" if prefix else str(k), out)
-    else:
-        out[prefix] = node
-    return out
-
-
-def _training_view(cfg: DictConfig) -> dict[str, Any]:
-    from omegaconf import OmegaConf
-
-    out: dict[str, Any] = {}
-    for key in _TRAINING_KEYS:
-        node = cfg.get(key)
-        value = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
-        _flat(value, key, out)
-    trainer = cfg.get("trainer") or {}
-    for key in _TRAINER_KEYS:
-        out[f"trainer.{key}"] = trainer.get(key)
-    return out
-
-
-def _check_lr(lr: Any) -> None:
-    if lr is None:
-        return
-    try:
-        ok = math.isfinite(float(lr)) and float(lr) >= 0
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise ConfigError(f"optim.lr must be a finite number >= 0, got {lr!r}")
-
-
-def training_differences(old: DictConfig, new: DictConfig) -> list[str]:
-    """``"key: old -> new"`` for every setting that changes training and differs."""
-    a, b = _training_view(old), _training_view(new)
-    return [
-        f"{k}: {a.get(k, '<unset>')!r} -> {b.get(k, '<unset>')!r}"
-        for k in sorted(set(a) | set(b))
-        if a.get(k, "<unset>") != b.get(k, "<unset>")
-    ]
+    path: Path
+    differences: tuple[str, ...] = ()
 
 
 class Trainer:
-    """Trains ``cfg.model`` on ``cfg.data.train``, validating on ``cfg.data.val`` every epoch.
+    """Trains ``model`` on ``data``'s ``train`` split, validating on ``val``.
 
     Args:
-        cfg: the composed ``train.yaml`` config.
-        output_dir: the run folder (Hydra's output dir); logs and checkpoints go there.
+        model: the network; ``model(**model_inputs(batch))`` returns a ``ReconOutput``.
+        loss: ``loss(output, gt_points, gt_lengths)`` -> scalar.
+        optimizer: ``params -> torch.optim.Optimizer`` (e.g. a ``functools.partial``).
+        scheduler: ``optimizer -> LR scheduler`` stepped once per epoch, or None.
+        data: the data sets (``train``, ``val``) and their loader settings.
+        settings: how to train.
+        output_dir: the run folder; logs and checkpoints go there.
+        config: the run's resolved config, stored with every checkpoint (it is not read here).
+        resume: continue from this checkpoint.
     """
 
-    def __init__(self, cfg: DictConfig, output_dir: str | Path) -> None:
-        self.cfg = cfg
-        t = cfg.trainer
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        loss: torch.nn.Module,
+        optimizer: Callable[[Iterable[torch.nn.Parameter]], torch.optim.Optimizer],
+        scheduler: Callable[[torch.optim.Optimizer], Any] | None,
+        data: CompletionData,
+        settings: TrainerSettings,
+        output_dir: str | Path,
+        *,
+        config: Any = None,
+        resume: Resume | None = None,
+    ) -> None:
+        self.settings = s = settings
+        self.config = config
         self.out = Path(output_dir)
-        self.dist = setup_distributed(t.strategy, t.accelerator, t.get("backend", "auto"))
+        self.dist = setup_distributed(s.strategy, s.accelerator, s.backend)
         self.device = self.dist.device
         self.lock: RunLock | None = None
         try:
@@ -153,61 +127,52 @@ class Trainer:
                 # nothing else writes here now: clear what killed runs left
                 for folder in (self.out, self.out / "checkpoints"):
                     ckpt_io.remove_debris(folder)
-            self._setup(cfg)
+            self._setup(model, loss, optimizer, scheduler, data, resume)
             if self.dist.is_main:  # fail now, not after the first epoch
                 ckpt_io.check_writable(self.out / "checkpoints")
         except BaseException:
             self.close()
             raise
 
-    def _setup(self, cfg: DictConfig) -> None:
-        t = cfg.trainer
-        if t.get("num_threads"):
-            torch.set_num_threads(int(t.num_threads))
-        seed_everything(int(cfg.seed), deterministic=bool(t.deterministic))
-        extra = list(cfg.get("allowed_targets") or [])
-        self.model = instantiate(cfg.model, extra_allowed=extra).to(self.device)
-        self.loss_fn = instantiate(cfg.loss, extra_allowed=extra).to(self.device)
-        _check_lr(cfg.optim.get("lr"))
-        self.optimizer = instantiate(cfg.optim, extra_allowed=extra)(self.model.parameters())
+    def _setup(self, model, loss, optimizer, scheduler, data: CompletionData, resume) -> None:
+        s = self.settings
+        self.model = model.to(self.device)
+        self.loss_fn = loss.to(self.device)
+        self.optimizer = optimizer(self.model.parameters())
         for group in self.optimizer.param_groups:
-            _check_lr(group.get("lr"))
-        self.scheduler = None
-        if cfg.get("sched") and cfg.sched.get("_target_"):
-            self.scheduler = instantiate(cfg.sched, extra_allowed=extra)(self.optimizer)
-        self.select_metric, self.select_lower = selection_metric(t)
-        self.bf16 = t.precision == "bf16" and self.device.type == "cuda"
-        if t.precision == "bf16" and not self.bf16:
+            lr = group.get("lr")
+            if lr is not None and not (math.isfinite(float(lr)) and float(lr) >= 0):
+                raise ValueError(f"optimizer lr must be a finite number >= 0, got {lr!r}")
+        self.scheduler = scheduler(self.optimizer) if scheduler is not None else None
+        self.select_metric, self.select_lower = s.select_metric, s.select_lower
+        self.bf16 = s.precision == "bf16" and self.device.type == "cuda"
+        if s.precision == "bf16" and not self.bf16:
             warnings.warn("trainer.precision=bf16 is used on CUDA only; running fp32", stacklevel=2)
-        elif t.precision not in ("fp32", "bf16"):
-            raise ConfigError(f"trainer.precision must be fp32 or bf16, got {t.precision!r}")
+        elif s.precision not in ("fp32", "bf16"):
+            raise ValueError(f"precision must be fp32 or bf16, got {s.precision!r}")
 
-        bs = int(cfg.data.batch_size)
-        train_set = build_loader(cfg, "train", batch_size=bs).dataset
+        self.data = data
+        bs = int(data.batch_size)
+        train_set = data.dataset("train")
         self.sampler = DistributedSampler(
             train_set,
             num_replicas=self.dist.world_size,
             rank=self.dist.rank,
-            shuffle=bool(cfg.data.get("shuffle", True)),
-            seed=int(cfg.seed),
+            shuffle=data.shuffle,
+            seed=s.seed,
         )
-        from pointrecon.data import collate_completion
-
-        self.train_loader = DataLoader(
-            train_set,
-            batch_size=bs,
+        self.train_loader = data.loader(
+            "train",
             sampler=self.sampler,
-            num_workers=int(cfg.data.get("num_workers", 0)),
-            collate_fn=collate_completion,
             drop_last=len(train_set) >= bs * self.dist.world_size,
         )
-        self.val_loader = build_loader(cfg, "val", shuffle=False) if self.dist.is_main else None
+        self.val_loader = data.loader("val", shuffle=False) if self.dist.is_main else None
 
         self.net: torch.nn.Module = self.model
         if self.dist.initialized:
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.net = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
-        if t.compile:
+        if s.compile:
             self.net = torch.compile(self.net)
 
         self.epoch = 0
@@ -216,39 +181,16 @@ class Trainer:
         self.best_epoch = -1
         self.history: list[float] = []
         rows: list[dict] = []
-        if cfg.get("resume") or cfg.get("ckpt_path"):
-            rows = self._resume()
+        if resume is not None:
+            rows = self._resume(resume)
         self.logger = (
-            RunLogger(self.out, tensorboard=bool(t.get("tensorboard", True)), rows=rows)
-            if self.dist.is_main
-            else None
+            RunLogger(self.out, tensorboard=s.tensorboard, rows=rows) if self.dist.is_main else None
         )
         self._render_warned = False
 
     # ---------------------------------------------------------------- checkpoints
-    def _find_resume_checkpoint(self) -> Path:
-        if self.cfg.get("ckpt_path"):
-            return ckpt_io.resolve_checkpoint(self.cfg.ckpt_path, "last")
-        ckpts = self.out / "checkpoints"
-        if (ckpts / "last.json").is_file():
-            return ckpt_io.resolve_checkpoint(ckpts, "last")
-        raise CheckpointError(
-            f"{ckpts}: resume=true but this run folder has no checkpoint to resume; give "
-            "hydra.run.dir=<the run folder> or ckpt_path=<a checkpoint>"
-        )
-
-    def _resume(self) -> list[dict]:
-        path = self._find_resume_checkpoint()
-        extra = list(self.cfg.get("allowed_targets") or [])
-        diffs = training_differences(ckpt_io.load_config(path, extra), self.cfg)
-        override = bool(self.cfg.get("resume_override", False))
-        if diffs and not override:
-            raise CheckpointError(
-                f"{path}: the config differs from the checkpoint's in settings that change "
-                f"training: {'; '.join(diffs)}. Resume with the checkpoint's settings, or give "
-                "resume_override=true to continue with the new ones (the optimizer and schedule "
-                "are then rebuilt)"
-            )
+    def _resume(self, resume: Resume) -> list[dict]:
+        path, diffs = resume.path, list(resume.differences)
         ckpt_io.load_weights(self.model, path, device=str(self.device))
         state = ckpt_io.load_state(path, map_location=self.device)
         try:
@@ -304,7 +246,7 @@ class Trainer:
             f"epoch_{self.epoch:04d}",
             self.model,
             state,
-            self.cfg,
+            self.config,
             pointers=pointers,
         )
 
@@ -316,12 +258,12 @@ class Trainer:
 
     def train_epoch(self, max_epochs: int) -> float:
         """One pass over the training set; returns the mean loss."""
-        t = self.cfg.trainer
+        t = self.settings
         self.net.train()
         self.sampler.set_epoch(self.epoch)
         if hasattr(self.train_loader.dataset, "set_epoch"):  # epoch-seeded augmentation
             self.train_loader.dataset.set_epoch(self.epoch)
-        limit = t.get("limit_train_batches")
+        limit = t.limit_train_batches
         total = len(self.train_loader) if not limit else min(int(limit), len(self.train_loader))
         bar = tqdm(
             self.train_loader,
@@ -335,7 +277,7 @@ class Trainer:
         for i, batch in enumerate(bar):
             if limit and i >= int(limit):
                 break
-            if t.get("max_steps") and self.global_step >= int(t.max_steps):
+            if t.max_steps and self.global_step >= t.max_steps:
                 break
             gt = batch["complete"]
             with self._autocast():
@@ -352,7 +294,7 @@ class Trainer:
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if t.grad_clip:
-                torch.nn.utils.clip_grad_norm_(self.model.parameters(), float(t.grad_clip))
+                torch.nn.utils.clip_grad_norm_(self.model.parameters(), t.grad_clip)
             self.optimizer.step()
             self.global_step += 1
             value = float(loss.detach())
@@ -361,7 +303,7 @@ class Trainer:
             n_clouds += len(gt.points) * self.dist.world_size
             rate = n_clouds / max(time.perf_counter() - t0, 1e-9)
             bar.set_postfix(loss=f"{value:.4f}", clouds_s=f"{rate:.1f}")
-            if self.logger and self.global_step % max(int(t.log_every), 1) == 0:
+            if self.logger and self.global_step % t.log_every == 0:
                 self.logger.scalar("train/loss", value, self.global_step)
                 self.logger.scalar("train/clouds_per_s", rate, self.global_step)
         bar.close()
@@ -370,10 +312,10 @@ class Trainer:
     @torch.no_grad()
     def validate(self) -> dict[str, dict[str, float]]:
         """Metrics per category on the validation set (rank 0 only)."""
-        t = self.cfg.trainer
+        t = self.settings
         self.model.eval()
         records, first = [], None
-        limit = t.get("limit_val_batches")
+        limit = t.limit_val_batches
         for i, batch in enumerate(self.val_loader):
             if limit and i >= int(limit):
                 break
@@ -398,18 +340,18 @@ class Trainer:
         return summarize(records)
 
     def _log_samples(self, batch: dict, pred: torch.Tensor) -> None:
-        t = self.cfg.trainer
+        t = self.settings
         if self.logger is None:
             return
         partial, gt = batch["partial"], batch["complete"]
-        for j in range(min(int(t.get("num_log_clouds", 2)), len(pred))):
+        for j in range(min(t.num_log_clouds, len(pred))):
             n = int(partial.lengths[j]) if partial.lengths is not None else partial.points.shape[1]
             tag = f"val/{batch['id'][j]}"
             self.logger.clouds(f"{tag}/pred", pred[j].numpy(), self.epoch)
             if self.epoch == 1 or not self.logger.writer:
                 self.logger.clouds(f"{tag}/partial", partial.points[j, :n].numpy(), self.epoch)
                 self.logger.clouds(f"{tag}/gt", gt.points[j].numpy(), self.epoch)
-        every = int(t.get("render_every") or 0)
+        every = t.render_every
         if every and self.epoch % every == 0:
             try:
                 from pointrecon.viz import render_comparison
@@ -433,12 +375,12 @@ class Trainer:
             stop_after_epochs: leave after this many epochs of this call, as an interruption
                 would (the last checkpoint allows ``resume=true`` to continue).
         """
-        t = self.cfg.trainer
-        max_epochs = int(t.max_epochs)
+        t = self.settings
+        max_epochs = t.max_epochs
         run_epochs, last_val = 0, None
         try:
             while self.epoch < max_epochs:
-                if t.get("max_steps") and self.global_step >= int(t.max_steps):
+                if t.max_steps and self.global_step >= t.max_steps:
                     break
                 t0 = time.perf_counter()
                 train_loss = self.train_epoch(max_epochs)
@@ -455,7 +397,7 @@ class Trainer:
                         "train_loss": train_loss,
                     }
                     improved = False
-                    if self.epoch % max(int(t.val_every), 1) == 0 or self.epoch == max_epochs:
+                    if self.epoch % t.val_every == 0 or self.epoch == max_epochs:
                         last_val = self.validate()
                         for k, v in last_val["mean"].items():
                             row[f"val_{k}"] = v

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -73,9 +73,3 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
 def atomic_write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> None:
     """Write ``text`` to ``path`` atomically."""
     atomic_write_bytes(path, text.encode(encoding))
-
-
-def atomic_write_with(path: str | os.PathLike, writer: Callable[[Path], object]) -> None:
-    """Call ``writer(tmp_path)`` to produce the file, then move it onto ``path`` atomically."""
-    with atomic_path(path) as tmp:
-        writer(tmp)

@@ -130,11 +130,6 @@ class Camera:
         return View(target + dist * d, target, up, self.fov)
 
 
-def fit_views(cameras: list[Camera], points: np.ndarray, aspect: float) -> list[View]:
-    """Resolve several cameras against the same points."""
-    return [c.fit(points, aspect) for c in cameras]
-
-
 def as_camera(camera: Camera | str | None) -> Camera:
     """Accept a :class:`Camera`, a preset name, or None (the default "iso" view)."""
     if camera is None:

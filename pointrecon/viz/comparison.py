@@ -15,7 +15,7 @@ from pointrecon.viz.render import render_png, save_png
 
 
 def chamfer_l1(pred: np.ndarray, gt: np.ndarray) -> float:
-    """CD-L1 of DESIGN §4 (unscaled): mean of the two mean nearest-neighbour distances.
+    """CD-L1 as defined in docs/conventions.md (unscaled): mean of the two mean nearest-neighbour distances.
 
     Shapes:
         pred: (N, 3), gt: (M, 3).

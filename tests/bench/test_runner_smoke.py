@@ -10,10 +10,10 @@ import subprocess
 import sys
 
 import pytest
-from hydra import compose, initialize_config_dir
 
 from pointrecon.bench.runner import SCHEMA, collect_cases, resolve_device, resolve_sizes
-from pointrecon.cli._paths import conf_dir
+from pointrecon.config import compose as compose_root
+from pointrecon.config import conf_dir
 
 STATS_KEYS = {"median_ms", "p20_ms", "p80_ms", "mean_ms", "min_ms", "max_ms", "runs"}
 ENV_KEYS = {"device", "device_name", "driver", "cuda", "torch", "python", "packages", "timestamp"}
@@ -22,8 +22,7 @@ FAST = ["bench.sizes.timing.min_runs=1", "bench.sizes.timing.max_runs=1"]
 
 
 def _compose(overrides):
-    with initialize_config_dir(config_dir=conf_dir(), version_base="1.3"):
-        return compose(config_name="bench", overrides=overrides)
+    return compose_root("bench", overrides)
 
 
 def _check_stats(stats, where):
@@ -56,8 +55,26 @@ def _check_report(report, suites):
         if r["group"] == "knn" or r["group"].startswith("chamfer"):
             roof = r["roofline"]["forward"]
             assert roof["flops"] > 0 and roof["share"] > 0, where
-        if r["reference"]:
-            assert r["vs_reference"]["forward"] == pytest.approx(1.0)
+    # every non-reference row's speed-up is the reference's median over its own, per mode
+    ok = [r for r in report["results"] if r["status"] == "ok"]
+    refs = {
+        (r["suite"], r["group"], json.dumps(r["params"], sort_keys=True)): r
+        for r in ok
+        if r["reference"]
+    }
+    compared = 0
+    for r in ok:
+        ref = refs.get((r["suite"], r["group"], json.dumps(r["params"], sort_keys=True)))
+        if ref is None or ref is r:
+            continue
+        assert r["vs_reference"]["impl"] == ref["impl"], r["key"]
+        for mode in ("forward", "forward_backward"):
+            if r[mode] is None or ref[mode] is None:
+                continue
+            want = ref[mode]["median_ms"] / r[mode]["median_ms"]
+            assert r["vs_reference"][mode] == pytest.approx(want, rel=1e-9), (r["key"], mode)
+            compared += 1
+    assert compared > 0, "no row was compared with a reference"
 
 
 def _run(tmp_path, suites, extra=()):

@@ -278,8 +278,8 @@ def test_eval_on_a_data_config_given_on_the_command_line(
     eval config, not against a bare data node."""
     cfg = compose(
         "eval",
-        [f"ckpt={trained_run}", "data=synthetic", "data.train.n_partial=256",
-         "data.train.n_complete=512", "data.test.num_samples=3", "data.num_workers=0",
+        [f"ckpt={trained_run}", "data=synthetic", "data.train.scan.n_partial=256",
+         "data.train.scan.n_complete=512", "data.test.num_samples=3", "data.num_workers=0",
          f"paths.cache_dir={data_cache}", "trainer.progress=false", "baselines=[input]"],
     )  # fmt: skip
     tables = run_eval(cfg, tmp_path)["tables"]

@@ -12,7 +12,7 @@ TINY_DEMO = [
     "model.encoder.point_channels=8", "model.encoder.out_channels=16", "model.encoder.hidden=8",
     "model.seeds_fc=16", "model.seeds_partial=16", "model.hidden=8", "model.feat_channels=8",
     "data.train.num_samples=16", "data.val.num_samples=4", "data.test.num_samples=4",
-    "data.train.n_partial=64", "data.train.n_complete=256", "data.num_workers=0",
+    "data.train.scan.n_partial=64", "data.train.scan.n_complete=256", "data.num_workers=0",
     "data.batch_size=4", "trainer.max_epochs=1", "trainer.progress=false",
     "trainer.tensorboard=false", "trainer.render_every=0",
 ]  # fmt: skip

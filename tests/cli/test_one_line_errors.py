@@ -18,7 +18,7 @@ import torch
 
 from pointrecon.errors import CheckpointError, ConfigError, DataError
 from pointrecon.train import checkpoint as ck
-from pointrecon.train.trainer import Trainer
+from pointrecon.train.assembly import build_trainer
 
 SMALL = ["data.batch_size=4", "data.train.num_samples=8", "data.val.num_samples=4"]
 
@@ -134,7 +134,7 @@ def test_unwritable_checkpoints_folder_fails_before_training(tiny_cfg, tmp_path)
     run.mkdir()
     (run / "checkpoints").write_text("a file where the folder should be")
     with pytest.raises(CheckpointError, match=r"checkpoints: cannot write checkpoints there"):
-        Trainer(tiny_cfg(*SMALL), run)
+        build_trainer(tiny_cfg(*SMALL), run)
     assert not (run / "metrics.csv").exists()
 
 
@@ -149,14 +149,14 @@ def test_unwritable_checkpoints_folder_read_only(tmp_path):
 @pytest.mark.parametrize("lr", ["nan", "inf", "-0.1"])
 def test_non_finite_learning_rate_is_refused(lr, tiny_cfg, tmp_path):
     with pytest.raises(ConfigError, match="optim.lr must be a finite number >= 0"):
-        Trainer(tiny_cfg(*SMALL, f"optim.lr={lr}"), tmp_path / "run")
+        build_trainer(tiny_cfg(*SMALL, f"optim.lr={lr}"), tmp_path / "run")
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
 def test_gpu_trainer_without_cuda_is_a_config_error(tiny_cfg, tmp_path, compose):
     with pytest.raises(ConfigError, match="finds no CUDA device"):
         # (the tests' debug=deterministic pins the accelerator to cpu, so set it after)
-        Trainer(tiny_cfg(*SMALL, "trainer=gpu", "trainer.accelerator=cuda"), tmp_path / "run")
+        build_trainer(tiny_cfg(*SMALL, "trainer=gpu", "trainer.accelerator=cuda"), tmp_path / "run")
     from pointrecon.cli.reconstruct import run_reconstruct
 
     cfg = compose(
@@ -169,7 +169,7 @@ def test_gpu_trainer_without_cuda_is_a_config_error(tiny_cfg, tmp_path, compose)
 
 def test_debris_of_killed_runs_is_cleared_on_start_and_resume(tiny_cfg, tmp_path):
     run = tmp_path / "run"
-    first = Trainer(tiny_cfg(*SMALL, "trainer.max_epochs=1"), run)
+    first = build_trainer(tiny_cfg(*SMALL, "trainer.max_epochs=1"), run)
     first.fit()
     first.close()
     ckpts = run / "checkpoints"
@@ -184,7 +184,7 @@ def test_debris_of_killed_runs_is_cleared_on_start_and_resume(tiny_cfg, tmp_path
         (d / "model.safetensors").write_bytes(b"half")
     for d in debris[2:]:
         d.write_text("half")
-    again = Trainer(tiny_cfg(*SMALL, "trainer.max_epochs=1", "resume=true"), run)
+    again = build_trainer(tiny_cfg(*SMALL, "trainer.max_epochs=1", "resume=true"), run)
     again.close()
     assert not any(d.exists() for d in debris)
     assert json.loads((ckpts / "last.json").read_text())["dir"] == "epoch_0001"

@@ -7,12 +7,13 @@ from pathlib import Path
 import torch
 from omegaconf import OmegaConf
 
+from pointrecon.cli._paths import conf_dir
 from pointrecon.data import MeshFolderCompletion, SyntheticCompletion, make_shape
 from pointrecon.data.transforms import Compose
 from pointrecon.io import write_mesh
 from pointrecon.utils.instantiate import instantiate
 
-CONF = Path(__file__).resolve().parents[2] / "conf" / "data"
+CONF = Path(conf_dir()) / "data"
 
 
 def _cfg(name: str, tmp_path: Path):
@@ -28,8 +29,8 @@ def test_synthetic_config(tmp_path):
     cfg = _cfg("synthetic", tmp_path)
     assert {"train", "val", "test", "batch_size", "num_workers"} <= set(cfg.data)
     cfg.data.train.num_samples = 6
-    cfg.data.train.n_partial = 32  # interpolated into val and test
-    cfg.data.train.n_complete = 64
+    cfg.data.train.scan.n_partial = 32  # interpolated into val and test
+    cfg.data.train.scan.n_complete = 64
     sets = {s: instantiate(cfg.data[s]) for s in ("train", "val", "test")}
     assert all(isinstance(d, SyntheticCompletion) for d in sets.values())
     assert isinstance(sets["train"].transform, Compose) and sets["val"].transform is None
@@ -49,7 +50,7 @@ def test_mesh_folder_config(tmp_path):
     for s in range(4):
         write_mesh(tmp_path / "data" / "meshes" / "cup" / f"m{s}.obj", make_shape("mug", s))
     cfg = _cfg("mesh_folder", tmp_path)
-    cfg.data.train.n_partial, cfg.data.train.n_complete = 16, 32
+    cfg.data.train.scan.n_partial, cfg.data.train.scan.n_complete = 16, 32
     cfg.data.train.views_per_shape = 1
     cfg.data.num_folds, cfg.data.fold = 2, 0
     tr, va = instantiate(cfg.data.train), instantiate(cfg.data.val)

@@ -77,7 +77,7 @@ def test_items_are_normalised_pairs_on_the_surface(mn_root):
     assert item["id"] == ds.samples[3][1].stem
     partial, complete = item["partial"].numpy(), item["complete"].numpy()
     assert partial.shape == (256, 3) and complete.shape == (512, 3)
-    # default normalisation (DESIGN 4) fitted on the complete cloud
+    # default normalisation (docs/conventions.md) fitted on the complete cloud
     centre = (complete.max(0) + complete.min(0)) / 2
     np.testing.assert_allclose(centre, 0.0, atol=0.05)
     assert np.linalg.norm(complete - centre, axis=1).max() <= 1.0 + 1e-5
@@ -129,24 +129,11 @@ def test_broken_trees(tmp_path):
         ModelNet(root, "test", 20)
 
 
-def load_data_config(name: str, root: Path, **overrides):
-    """conf/data/<name>.yaml inside a minimal root config, with ``data.root`` set."""
-    from omegaconf import OmegaConf
-
-    conf = Path(__file__).resolve().parents[2] / "conf" / "data" / f"{name}.yaml"
-    cfg = OmegaConf.create({"paths": {"data_dir": "/nonexistent", "cache_dir": "/nonexistent"}})
-    cfg.data = OmegaConf.load(conf)
-    cfg.data.root = str(root)
-    for key, value in overrides.items():
-        OmegaConf.update(cfg, key, value)
-    return cfg
-
-
 @pytest.mark.parametrize("name", ["modelnet10", "modelnet40"])
-def test_configs_instantiate(mn_root, tmp_path, name):
+def test_configs_instantiate(mn_root, tmp_path, name, data_config):
     from pointrecon.utils.instantiate import instantiate
 
-    cfg = load_data_config(name, mn_root, **{"data.train.val_fraction": 0.5})
+    cfg = data_config(name, mn_root, **{"data.train.val_fraction": 0.5})
     cfg.data.train.cache_dir = str(tmp_path)
     if name == "modelnet40":  # the ModelNet10 tree lacks the other 30 classes
         with pytest.raises(Exception, match="missing class/split folder") as info:

@@ -1,4 +1,4 @@
-"""make_completion_pair: sizes, normalisation (DESIGN section 4), determinism, visibility."""
+"""make_completion_pair: sizes, normalisation (docs/conventions.md), determinism, visibility."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def test_pair_contract_and_normalisation():
     assert p.shape == (256, 3) and c.shape == (1024, 3)
     assert p.dtype == np.float32 and c.dtype == np.float32
     assert pair["view"] == 0 and pair["depth"].shape == (1, 120, 160)
-    # reference: DESIGN section 4 computed here by hand on the complete cloud
+    # reference: the default normalisation computed here by hand on the complete cloud
     centre = (c.min(axis=0) + c.max(axis=0)) / 2
     np.testing.assert_allclose(centre, 0, atol=1e-6)
     assert np.linalg.norm(c, axis=1).max() == pytest.approx(1.0, abs=1e-6)

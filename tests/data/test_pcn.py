@@ -196,23 +196,10 @@ def test_bad_arguments(pcn_root):
         PCN(pcn_root, "val").set_epoch(-1)
 
 
-def load_data_config(name: str, root: Path, **overrides):
-    """conf/data/<name>.yaml inside a minimal root config, with ``data.root`` set."""
-    from omegaconf import OmegaConf
-
-    conf = Path(__file__).resolve().parents[2] / "conf" / "data" / f"{name}.yaml"
-    cfg = OmegaConf.create({"paths": {"data_dir": "/nonexistent", "cache_dir": "/nonexistent"}})
-    cfg.data = OmegaConf.load(conf)
-    cfg.data.root = str(root)
-    for key, value in overrides.items():
-        OmegaConf.update(cfg, key, value)
-    return cfg
-
-
-def test_config_instantiates_every_split(pcn_root):
+def test_config_instantiates_every_split(pcn_root, data_config):
     from pointrecon.utils.instantiate import instantiate
 
-    cfg = load_data_config("pcn", pcn_root)
+    cfg = data_config("pcn", pcn_root)
     assert int(cfg.data.batch_size) > 0 and int(cfg.data.num_workers) >= 0
     for split in ("train", "val", "test"):
         ds = instantiate(cfg.data[split])
@@ -350,11 +337,11 @@ def test_padding_of_short_partials(tmp_path, padding):
         PCN(root, "test", padding="edge")
 
 
-def test_config_reads_flat_test_novel_and_zero_padding(tmp_path):
+def test_config_reads_flat_test_novel_and_zero_padding(tmp_path, data_config):
     from pointrecon.utils.instantiate import instantiate
 
     root = build_flat_pcn(tmp_path / "shapenet")
-    cfg = load_data_config("pcn", root, **{"data.train.padding": "zeros"})
+    cfg = data_config("pcn", root, **{"data.train.padding": "zeros"})
     for split in ("test", "test_novel"):
         ds = instantiate(cfg.data[split])
         assert isinstance(ds, PCN) and ds.split == split and ds.flat

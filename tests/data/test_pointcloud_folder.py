@@ -110,25 +110,12 @@ def test_broken_folders(tmp_path):
         PointCloudFolder(root, nan_policy="ignore")
 
 
-def load_data_config(name: str, root: Path, **overrides):
-    """conf/data/<name>.yaml inside a minimal root config, with ``data.root`` set."""
-    from omegaconf import OmegaConf
-
-    conf = Path(__file__).resolve().parents[2] / "conf" / "data" / f"{name}.yaml"
-    cfg = OmegaConf.create({"paths": {"data_dir": "/nonexistent", "cache_dir": "/nonexistent"}})
-    cfg.data = OmegaConf.load(conf)
-    cfg.data.root = str(root)
-    for key, value in overrides.items():
-        OmegaConf.update(cfg, key, value)
-    return cfg
-
-
-def test_config_instantiates_every_split(tmp_path):
+def test_config_instantiates_every_split(tmp_path, data_config):
     from pointrecon.utils.instantiate import instantiate
 
     for split in ("train", "val", "test"):
         build_folder(tmp_path / split)
-    cfg = load_data_config("pointcloud_folder", tmp_path)
+    cfg = data_config("pointcloud_folder", tmp_path)
     for split in ("train", "val", "test"):
         ds = instantiate(cfg.data[split])
         assert isinstance(ds, PointCloudFolder) and len(ds) == 5

@@ -210,24 +210,11 @@ def test_broken_trees(tmp_path):
         ShapeNet55(root, "test", "34", difficulties=["easy"])[0]
 
 
-def load_data_config(name: str, root: Path, **overrides):
-    """conf/data/<name>.yaml inside a minimal root config, with ``data.root`` set."""
-    from omegaconf import OmegaConf
-
-    conf = Path(__file__).resolve().parents[2] / "conf" / "data" / f"{name}.yaml"
-    cfg = OmegaConf.create({"paths": {"data_dir": "/nonexistent", "cache_dir": "/nonexistent"}})
-    cfg.data = OmegaConf.load(conf)
-    cfg.data.root = str(root)
-    for key, value in overrides.items():
-        OmegaConf.update(cfg, key, value)
-    return cfg
-
-
 @pytest.mark.parametrize("name", ["shapenet55", "shapenet34"])
-def test_configs_instantiate_every_split(sn_root, name):
+def test_configs_instantiate_every_split(sn_root, name, data_config):
     from pointrecon.utils.instantiate import instantiate
 
-    cfg = load_data_config(name, sn_root)
+    cfg = data_config(name, sn_root)
     splits = ["train", "val", "test"] + (["test_novel"] if name == "shapenet34" else [])
     for split in splits:
         ds = instantiate(cfg.data[split])

@@ -24,7 +24,7 @@ def test_item_contract():
     assert item["category"] == CATEGORIES[5 % len(CATEGORIES)]
     assert item["label"] == CATEGORIES.index(item["category"])
     assert isinstance(item["id"], str) and item["view"] == 0
-    # DESIGN section 4 normalisation, recomputed on the complete cloud
+    # default normalisation (docs/conventions.md), recomputed on the complete cloud
     c = item["complete"].numpy()
     np.testing.assert_allclose((c.min(0) + c.max(0)) / 2, 0, atol=1e-6)
     assert np.linalg.norm(c, axis=1).max() == pytest.approx(1, abs=1e-6)
@@ -167,14 +167,19 @@ def test_bad_arguments():
 
 def test_scan_settings_drawn_per_item_from_ranges(monkeypatch):
     """Ranges are drawn per item, inside their bounds, the same on every call, and varied."""
+    from pointrecon.data.scan_spec import ScanSpec
+
     seen = []
-    real = synthetic.make_completion_pair
+    real = ScanSpec.draw
 
-    def spy(mesh, **kw):
-        seen.append({k: kw[k] for k in ("num_views", "noise_std", "dropout", "distance")})
-        return real(mesh, **kw)
+    def spy(self, rng):
+        drawn = real(self, rng)
+        seen.append(
+            {k: getattr(drawn, k) for k in ("num_views", "noise_std", "dropout", "distance")}
+        )
+        return drawn
 
-    monkeypatch.setattr(synthetic, "make_completion_pair", spy)
+    monkeypatch.setattr(ScanSpec, "draw", spy)
     ds = SyntheticCompletion(
         "train", 6, n_partial=64, n_complete=128, num_views=[1, 3], noise_std=[0.0, 0.01],
         dropout=[0.0, 0.2], distance=[2.0, 3.0],

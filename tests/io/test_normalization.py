@@ -1,4 +1,4 @@
-"""Default normalisation (DESIGN section 4): bbox centre of the reference, farthest point at 1."""
+"""Default normalisation (docs/conventions.md): bbox centre of the reference, farthest point at 1."""
 
 from __future__ import annotations
 

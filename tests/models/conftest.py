@@ -8,7 +8,9 @@ import pytest
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
+from pointrecon.cli._paths import conf_dir
+
+CONF_DIR = Path(conf_dir())
 
 NAMED_MODELS = (
     "pcn",
@@ -69,7 +71,7 @@ def shrink(cfg: DictConfig) -> DictConfig:
 
 
 def chamfer_l1(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """CD-L1 per sample (DESIGN §4), from pointrecon.metrics."""
+    """CD-L1 per sample (docs/conventions.md), from pointrecon.metrics."""
     from pointrecon.metrics import chamfer_l1 as metric
 
     return metric(a, b)

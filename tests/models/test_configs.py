@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from hydra import compose, initialize_config_dir
 
+from pointrecon.config import compose as compose_root
+from pointrecon.config import conf_dir
 from pointrecon.models import (
     MultiViewReconstructor,
     Reconstructor,
@@ -14,7 +15,7 @@ from pointrecon.models import (
 )
 from pointrecon.utils.instantiate import instantiate
 
-CONF = Path(__file__).resolve().parents[2] / "conf"
+CONF = Path(conf_dir())
 MODELS = sorted(p.stem for p in (CONF / "model").glob("*.yaml"))
 # models built by Reconstructor and its image variants (encoder -> decoder -> refiner);
 # "completion" (CompletionNet, below) and "sparse_slice" (tests/models/test_sparse_slice*) differ
@@ -31,8 +32,7 @@ IMAGE_MODELS = {"psgn_depth", "multiview_gru"}
 
 
 def _compose(overrides):
-    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
-        return compose(overrides=overrides)
+    return compose_root(None, overrides)
 
 
 def test_required_models_exist():
@@ -46,8 +46,7 @@ def test_named_model_instantiates_at_full_size(name):
     kind = MultiViewReconstructor if name == "multiview_gru" else kind
     assert isinstance(model, kind)
     if isinstance(model.refiner, SequenceRefiner):
-        code = model.out_channels if name == "multiview_gru" else model.encoder.out_channels
-        assert model.refiner.code_channels == code
+        assert model.refiner.code_channels == model.encoder.out_channels
     if name in ("pcn", "pointnet_gru", "pointnet_lstm_hilbert"):
         assert model.decoder.num_points == 16384
 
@@ -98,8 +97,8 @@ def test_completion_model_full_size_and_small_version_trains(check_grads, chamfe
     check_grads(small)
 
 
-def test_order_group_and_refiner_swap():
-    cfg = _compose(["+model=pointnet_gru", "model/order@model.refiner=hilbert"])
+def test_order_override_and_refiner_swap():
+    cfg = _compose(["+model=pointnet_gru", "model.refiner.order=hilbert"])
     assert cfg.model.refiner.order == "hilbert"
     assert _compose(["+model=pointnet_lstm_hilbert"]).model.refiner.order == "hilbert"
     assert _compose(["+model=pointnet_gru"]).model.refiner.order == "morton"
@@ -108,9 +107,6 @@ def test_order_group_and_refiner_swap():
 
 
 def test_train_root_selects_models():
-    if not (CONF / "train.yaml").exists():
-        pytest.skip("conf/train.yaml not found")
-    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
-        for name in MODELS:
-            cfg = compose("train", overrides=[f"model={name}"])
-            assert cfg.model._target_.startswith("pointrecon.models.")
+    for name in MODELS:
+        cfg = compose_root("train", [f"model={name}"])
+        assert cfg.model._target_.startswith("pointrecon.models.")

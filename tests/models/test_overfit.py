@@ -8,9 +8,10 @@ import torch
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
+from pointrecon.cli._paths import conf_dir
 from pointrecon.utils.instantiate import instantiate
 
-CONF = Path(__file__).resolve().parents[2] / "conf"
+CONF = Path(conf_dir())
 
 
 def _target(n: int = 256) -> torch.Tensor:

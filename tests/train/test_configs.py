@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 import torch
-from hydra import compose, initialize_config_dir
 from hydra.types import RunMode
 from omegaconf import OmegaConf
 
-from pointrecon.cli._paths import conf_dir
+from pointrecon.config import compose as compose_root
+from pointrecon.config import conf_dir
 from pointrecon.errors import ConfigError
 from pointrecon.utils.instantiate import instantiate
 
@@ -19,8 +19,7 @@ CONF = Path(conf_dir())
 
 
 def compose_config(name, overrides=None, **kw):
-    with initialize_config_dir(config_dir=conf_dir(), version_base="1.3"):
-        return compose(config_name=name, overrides=list(overrides or []), **kw)
+    return compose_root(name, list(overrides or []), **kw)
 
 
 EXPERIMENTS = sorted(p.stem for p in (CONF / "experiment").glob("*.yaml"))
@@ -106,7 +105,7 @@ def test_refiner_ablation_sweeps_refiner_and_order():
     params = cfg.hydra.sweeper.params
     assert cfg.hydra.mode == RunMode.MULTIRUN
     refiners = params["model/refiner"].split(",")
-    orders = params["model/order@model.refiner"].split(",")
+    orders = params["model.refiner.order"].split(",")
     assert refiners == ["identity", "gru", "lstm"] and orders == ["morton", "hilbert", "none"]
     seen = set()
     for refiner, order in itertools.product(refiners, orders):
@@ -115,11 +114,13 @@ def test_refiner_ablation_sweeps_refiner_and_order():
             [
                 "experiment=refiner_ablation",
                 f"model/refiner={refiner}",
-                f"model/order@model.refiner={order}",
+                f"model.refiner.order={order}",
             ],
         )
-        name = type(instantiate(job.model.refiner)).__name__
-        assert ("Identity" in name) == (refiner == "identity")
+        built = instantiate(job.model.refiner)
+        assert (built.steps == 0) == (refiner == "identity")
+        assert (sum(p.numel() for p in built.parameters()) == 0) == (refiner == "identity")
+        assert f"order={order!r}" in repr(built) or refiner == "identity"
         if refiner != "identity":
             assert job.model.refiner.order == order and job.model.refiner.cell == refiner
         seen.add((refiner, order))

@@ -9,7 +9,7 @@ import math
 import pytest
 
 from pointrecon.errors import CheckpointError
-from pointrecon.train.trainer import Trainer
+from pointrecon.train.assembly import build_trainer
 
 SMALL = [
     "data.batch_size=4",
@@ -24,7 +24,7 @@ SMALL = [
 @pytest.fixture
 def two_epoch_run(tiny_cfg, tmp_path):
     run = tmp_path / "run"
-    t = Trainer(tiny_cfg(*SMALL), run)
+    t = build_trainer(tiny_cfg(*SMALL), run)
     t.fit()
     t.close()
     return run
@@ -37,21 +37,21 @@ def _lrs(run) -> list[float]:
 
 def test_changed_epochs_or_lr_stop_with_a_diff(tiny_cfg, two_epoch_run):
     with pytest.raises(CheckpointError) as info:
-        Trainer(tiny_cfg(*SMALL, "trainer.max_epochs=4", "resume=true"), two_epoch_run)
+        build_trainer(tiny_cfg(*SMALL, "trainer.max_epochs=4", "resume=true"), two_epoch_run)
     msg = str(info.value)
     assert "trainer.max_epochs: 2 -> 4" in msg and "sched.T_max: 2 -> 4" in msg
     assert "resume_override=true" in msg and "\n" not in msg
     with pytest.raises(CheckpointError, match=r"optim\.lr: 0\.002 -> 0\.01"):
-        Trainer(tiny_cfg(*SMALL, "optim.lr=0.01", "resume=true"), two_epoch_run)
+        build_trainer(tiny_cfg(*SMALL, "optim.lr=0.01", "resume=true"), two_epoch_run)
     # unchanged settings resume exactly, with no complaint
-    same = Trainer(tiny_cfg(*SMALL, "resume=true"), two_epoch_run)
+    same = build_trainer(tiny_cfg(*SMALL, "resume=true"), two_epoch_run)
     assert same.epoch == 2 and same.resume_differences == []
     same.close()
 
 
 def test_resume_override_uses_the_new_schedule(tiny_cfg, two_epoch_run):
     over = ["trainer.max_epochs=4", "optim.lr=0.004", "resume=true", "resume_override=true"]
-    t = Trainer(tiny_cfg(*SMALL, *over), two_epoch_run)
+    t = build_trainer(tiny_cfg(*SMALL, *over), two_epoch_run)
     assert t.epoch == 2
     t.fit()
     t.close()

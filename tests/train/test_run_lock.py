@@ -13,8 +13,8 @@ import sys
 import pytest
 
 from pointrecon.errors import RunLockedError
+from pointrecon.train.assembly import build_trainer
 from pointrecon.train.run_lock import RunLock
-from pointrecon.train.trainer import Trainer
 
 SMALL = [
     "data.batch_size=4",
@@ -57,15 +57,15 @@ def test_lock_of_a_killed_process_is_taken_over(tmp_path):
 
 def test_two_trainings_into_one_folder(tiny_cfg, tmp_path):
     run = tmp_path / "run"
-    first = Trainer(tiny_cfg(*SMALL), run)
+    first = build_trainer(tiny_cfg(*SMALL), run)
     with pytest.raises(RunLockedError, match="another training is running in this run folder"):
-        Trainer(tiny_cfg(*SMALL), run)
+        build_trainer(tiny_cfg(*SMALL), run)
     summary = first.fit()
     first.close()
     assert summary["epoch"] == 2
     assert sorted(p.name for p in (run / "checkpoints").iterdir() if p.is_dir())[-1] == "epoch_0002"
     assert len((run / "metrics.csv").read_text().splitlines()) == 3  # header + 2 epochs
-    Trainer(tiny_cfg(*SMALL, "resume=true"), run).close()  # free once the first has ended
+    build_trainer(tiny_cfg(*SMALL, "resume=true"), run).close()  # free once the first has ended
 
 
 def test_default_run_folders_differ_within_one_second(compose):

@@ -10,7 +10,7 @@ from omegaconf import OmegaConf
 
 from pointrecon.cli.train import run_train
 from pointrecon.errors import ConfigError
-from pointrecon.train.trainer import selection_metric
+from pointrecon.train.assembly import selection_metric
 
 SMALL = [
     "data.batch_size=4",

@@ -14,7 +14,7 @@ from safetensors.torch import load_file
 
 from pointrecon.cli.evaluate import run_eval
 from pointrecon.cli.train import run_train
-from pointrecon.train.trainer import Trainer
+from pointrecon.train.assembly import build_trainer
 
 SMALL = [
     "data.batch_size=4",
@@ -65,12 +65,12 @@ def test_short_training_learns(tiny_cfg, tmp_path):
 
 
 def test_resume_reproduces_an_uninterrupted_run(tiny_cfg, tmp_path):
-    full = Trainer(tiny_cfg(*SMALL), tmp_path / "full")
+    full = build_trainer(tiny_cfg(*SMALL), tmp_path / "full")
     full.fit()
-    first = Trainer(tiny_cfg(*SMALL), tmp_path / "a")
+    first = build_trainer(tiny_cfg(*SMALL), tmp_path / "a")
     first.fit(stop_after_epochs=1)  # "interrupted" after epoch 1
     assert first.epoch == 1 and len(first.history) < len(full.history)
-    resumed = Trainer(
+    resumed = build_trainer(
         tiny_cfg(*SMALL, "resume=true", f"ckpt_path={tmp_path / 'a'}"), tmp_path / "b"
     )
     assert resumed.epoch == 1
@@ -90,14 +90,14 @@ def test_resume_true_continues_its_own_run_folder_only(tiny_cfg, tmp_path):
     from pointrecon.errors import CheckpointError
 
     log_dir = tmp_path / "outputs" / "tiny"
-    first = Trainer(tiny_cfg(*SMALL), log_dir / "run1")
+    first = build_trainer(tiny_cfg(*SMALL), log_dir / "run1")
     first.fit(stop_after_epochs=1)
     first.close()
     # a new, empty folder never falls back to another run
     with pytest.raises(CheckpointError, match="this run folder has no checkpoint to resume"):
-        Trainer(tiny_cfg(*SMALL, "resume=true"), log_dir / "run2")
+        build_trainer(tiny_cfg(*SMALL, "resume=true"), log_dir / "run2")
     assert not (log_dir / "run2" / "checkpoints").exists()
-    again = Trainer(tiny_cfg(*SMALL, "resume=true"), log_dir / "run1")
+    again = build_trainer(tiny_cfg(*SMALL, "resume=true"), log_dir / "run1")
     assert again.epoch == 1 and again.resumed_from.parent.parent == log_dir / "run1"
     again.close()
 
@@ -162,7 +162,7 @@ def test_ddp_two_process_gloo_matches_single_process(tmp_path, data_cache, compo
         tmp_path,
     )
     single, ddp = _weights(tmp_path / "single"), _weights(tmp_path / "ddp")
-    init = Trainer(compose("train", common + ["data.batch_size=4"]), tmp_path / "x").model
+    init = build_trainer(compose("train", common + ["data.batch_size=4"]), tmp_path / "x").model
     moved = 0
     for k, w in init.state_dict().items():
         torch.testing.assert_close(ddp[k], single[k], rtol=1e-5, atol=1e-6)

@@ -127,3 +127,21 @@ def test_png_written_atomically(tmp_path, sphere_points):
         )
     np.testing.assert_array_equal(iio.imread(tmp_path / "a" / "x.png")[..., :3], img)
     assert [p.name for p in (tmp_path / "a").iterdir()] == ["x.png"]
+
+
+def test_interrupted_png_write_keeps_the_old_file(tmp_path, sphere_points, monkeypatch):
+    import imageio.v3 as iio
+
+    target = tmp_path / "x.png"
+    target.write_bytes(b"old image")
+
+    def interrupted(path, image, **kw):  # half a file, then the process is interrupted
+        with open(path, "wb") as fh:
+            fh.write(b"\x89PNG half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(iio, "imwrite", interrupted)
+    with pytest.warns(RendererFallbackWarning), pytest.raises(KeyboardInterrupt):
+        render_png(sphere_points, target, width=32, height=24, renderer="matplotlib")
+    assert target.read_bytes() == b"old image"
+    assert [p.name for p in tmp_path.iterdir()] == ["x.png"]  # no temporary file left behind

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
-from pointrecon.models._layers import SharedMLP, check_code
+from pointrecon.checks import check_code
+from pointrecon.models._layers import SharedMLP
 from pointrecon.models.decoders._grid import make_grid
 from pointrecon.models.decoders.fc import FCDecoder
 from pointrecon.models.outputs import DecoderOutput
@@ -55,7 +56,7 @@ class CoarseToFine(nn.Module):
         )
 
     def forward(self, code: Tensor) -> DecoderOutput:
-        check_code(code, self.in_channels)
+        check_code("code", code, self.in_channels)
         B, Mc, G2 = code.shape[0], self.num_coarse, self.grid_size**2
         coarse = self.coarse(code).coarse
         centers = coarse[:, :, None].expand(B, Mc, G2, 3)

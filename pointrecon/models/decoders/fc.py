@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from torch import Tensor, nn
 
-from pointrecon.models._layers import check_code
+from pointrecon.checks import check_code
 from pointrecon.models.outputs import DecoderOutput
 
 
@@ -41,6 +41,6 @@ class FCDecoder(nn.Module):
         self.mlp = nn.Sequential(*layers)
 
     def forward(self, code: Tensor) -> DecoderOutput:
-        check_code(code, self.in_channels)
+        check_code("code", code, self.in_channels)
         pts = self.mlp(code).view(code.shape[0], self.num_points, 3)
         return DecoderOutput(pts, pts)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from pointrecon.models._layers import SharedMLP, check_code
+from pointrecon.checks import check_code
+from pointrecon.models._layers import SharedMLP
 from pointrecon.models.decoders._grid import grid_shape, make_grid
 from pointrecon.models.outputs import DecoderOutput
 
@@ -43,7 +44,7 @@ class FoldingDecoder(nn.Module):
         self.fold2 = SharedMLP([c + 3, hidden, hidden, 3], norm="none", last_act=False)
 
     def forward(self, code: Tensor) -> DecoderOutput:
-        check_code(code, self.in_channels)
+        check_code("code", code, self.in_channels)
         B, M = code.shape[0], self.num_points
         g = code[:, None].expand(B, M, -1)
         grid = self.grid.to(code.dtype)[None].expand(B, M, 2)

@@ -7,5 +7,16 @@ from pointrecon.models.encoders.pointnet import PointNet
 from pointrecon.models.encoders.pointnet2 import PointNet2
 from pointrecon.models.encoders.set_abstraction import SetAbstraction
 from pointrecon.models.encoders.tnet import TNet
+from pointrecon.models.encoders.views import MultiViewEncoder, ViewEncoder
 
-__all__ = ["DGCNN", "ImageCNN", "LocalPointNet", "PointNet", "PointNet2", "SetAbstraction", "TNet"]
+__all__ = [
+    "DGCNN",
+    "ImageCNN",
+    "LocalPointNet",
+    "MultiViewEncoder",
+    "PointNet",
+    "PointNet2",
+    "SetAbstraction",
+    "TNet",
+    "ViewEncoder",
+]

@@ -11,9 +11,11 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
+from pointrecon.checks import check_batch
 from pointrecon.models import _ops
-from pointrecon.models._layers import SharedMLP, check_points, masked_max
+from pointrecon.models._layers import SharedMLP, masked_max
 from pointrecon.models.outputs import EncoderOutput
+from pointrecon.utils.optional import require
 
 BACKENDS = ("dense", "pyg")
 
@@ -29,8 +31,8 @@ class DGCNN(nn.Module):
 
     Backends: "dense" gathers (B, N, K, C) and max-pools; "pyg" runs ``torch_geometric.nn.EdgeConv``
     on the flattened graph with the same MLPs (identical results). "dense" is the default: it
-    measured faster for training on CPU (B=2, N=2048, k=20, dynamic: forward + backward 4.4 s
-    dense vs 5.2 s pyg) and keeps tensor shapes static.
+    needs no PyG and keeps tensor shapes static (timings of both:
+    benchmarks/results/measurements.md).
 
     Args:
         k: neighbours per point.
@@ -69,9 +71,8 @@ class DGCNN(nn.Module):
         # construction); a plain list so that parameters and state_dict keys stay backend-free
         self._pyg_convs: list[nn.Module] = []
         if backend == "pyg":
-            from torch_geometric.nn import EdgeConv
-
-            self._pyg_convs = [EdgeConv(m, aggr="max") for m in self.convs]
+            pyg_nn = require("torch_geometric.nn", 'DGCNN(backend="pyg")')
+            self._pyg_convs = [pyg_nn.EdgeConv(m, aggr="max") for m in self.convs]
         self.emb = SharedMLP([sum(widths), int(emb_channels)], norm=norm)
         self.proj = nn.Linear(int(emb_channels), self.out_channels)
 
@@ -96,7 +97,7 @@ class DGCNN(nn.Module):
         return out.view(B, N, -1)
 
     def forward(self, points: Tensor, lengths: Tensor | None = None) -> EncoderOutput:
-        check_points(points, lengths)
+        check_batch("points", points, lengths)
         if lengths is not None and lengths.numel() and int(lengths.min()) < 1:
             raise ValueError(f"lengths must be >= 1 for DGCNN, got {lengths.tolist()}")
         x = points

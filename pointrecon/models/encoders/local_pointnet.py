@@ -10,8 +10,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from pointrecon.checks import check_batch
 from pointrecon.models import _ops
-from pointrecon.models._layers import SharedMLP, check_points
+from pointrecon.models._layers import SharedMLP
 from pointrecon.models.outputs import EncoderOutput
 
 
@@ -55,7 +56,7 @@ class LocalPointNet(nn.Module):
         self.global_mlp = SharedMLP([point_channels, 256, out_channels], norm=norm, last_act=False)
 
     def forward(self, points: Tensor, lengths: Tensor | None = None) -> EncoderOutput:
-        check_points(points, lengths)
+        check_batch("points", points, lengths)
         B, N, _ = points.shape
         if lengths is not None and bool((lengths != N).any()):
             raise ValueError(

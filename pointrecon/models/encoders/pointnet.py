@@ -11,7 +11,8 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
-from pointrecon.models._layers import SharedMLP, check_points, masked_max
+from pointrecon.checks import check_batch
+from pointrecon.models._layers import SharedMLP, masked_max
 from pointrecon.models.encoders.tnet import TNet
 from pointrecon.models.outputs import EncoderOutput
 
@@ -66,7 +67,7 @@ class PointNet(nn.Module):
         self.point_channels = hidden[0]
 
     def forward(self, points: Tensor, lengths: Tensor | None = None) -> EncoderOutput:
-        check_points(points, lengths)
+        check_batch("points", points, lengths)
         x = points
         if self.tnet is not None:
             x = torch.bmm(x, self.tnet(x, lengths))

@@ -11,7 +11,7 @@ from typing import Any
 
 from torch import Tensor, nn
 
-from pointrecon.models._layers import check_points
+from pointrecon.checks import check_batch
 from pointrecon.models.encoders.set_abstraction import SetAbstraction
 from pointrecon.models.outputs import EncoderOutput
 
@@ -59,7 +59,7 @@ class PointNet2(nn.Module):
         self.proj = nn.Linear(self.glob.out_channels, self.out_channels)
 
     def forward(self, points: Tensor, lengths: Tensor | None = None) -> EncoderOutput:
-        check_points(points, lengths)
+        check_batch("points", points, lengths)
         p, f, ln = points, None, lengths
         for layer in self.sa:
             p, f = layer(p, f, ln)

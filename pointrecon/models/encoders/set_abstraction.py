@@ -14,6 +14,7 @@ from torch import Tensor, nn
 
 from pointrecon.models import _ops
 from pointrecon.models._layers import SharedMLP
+from pointrecon.utils.optional import require
 
 BACKENDS = ("dense", "pyg")
 
@@ -28,9 +29,9 @@ class SetAbstraction(nn.Module):
     Backends: "dense" gathers (B, M, K, C) neighbourhoods and max-pools; "pyg" builds an
     ``edge_index`` from the same ball query (duplicates removed) and runs
     ``torch_geometric.nn.PointNetConv`` with the same MLP, so both give the same result in eval
-    mode. "dense" is the default: for training (forward + backward) it measured as fast as "pyg"
-    on CPU (PointNet2 SSG, B=2, N=2048: pyg/dense time 0.96-1.03), and it keeps tensor shapes
-    static (DESIGN §2: torch.compile, CUDA graphs); "pyg" skips the repeated ball-query slots.
+    mode. "dense" is the default: it needs no PyG and keeps tensor shapes static (for
+    torch.compile and CUDA graphs); "pyg" skips the repeated ball-query slots. Timings of both:
+    benchmarks/results/measurements.md.
 
     Args:
         in_channels: C of the input features (0 for xyz only).
@@ -78,9 +79,8 @@ class SetAbstraction(nn.Module):
         # construction); a plain list so that parameters and state_dict keys stay backend-free
         self._convs: list[nn.Module] = []
         if backend == "pyg":
-            from torch_geometric.nn import PointNetConv
-
-            self._convs = [PointNetConv(local_nn=m, add_self_loops=False) for m in self.mlps]
+            pyg_nn = require("torch_geometric.nn", 'SetAbstraction(backend="pyg")')
+            self._convs = [pyg_nn.PointNetConv(local_nn=m, add_self_loops=False) for m in self.mlps]
 
     def _group_all(self, points: Tensor, feats: Tensor | None, lengths: Tensor | None):
         x = points if feats is None else torch.cat([feats, points], dim=-1)

@@ -1,4 +1,4 @@
-"""The identity refiner: no refinement steps (the ablation of :class:`SequenceRefiner`).
+"""The identity refiner: :class:`SequenceRefiner` with ``steps=0`` (no step, no parameters).
 
 Shapes:
     points: (B, M, 3), code: (B, C) -> []
@@ -6,21 +6,18 @@ Shapes:
 
 from __future__ import annotations
 
-from torch import Tensor, nn
-
-from pointrecon.models._layers import check_points
+from pointrecon.models.refiners.sequence import SequenceRefiner
 
 
-class IdentityRefiner(nn.Module):
-    """Returns no steps, so a reconstructor's ``fine`` is the decoder's output.
+class IdentityRefiner(SequenceRefiner):
+    """``SequenceRefiner(code_channels, steps=0, order=order)``: returns no steps, so a
+    reconstructor's ``fine`` is the decoder's output. Configs use ``refiner=identity``
+    (the GRU refiner with ``steps: 0``); this name loads configs that spell it out.
 
     Args:
-        code_channels, order: accepted and ignored, so that configs can swap refiners freely.
+        code_channels: C of the global code (checked at forward).
+        order: the point order (unused with no step).
     """
 
-    def __init__(self, code_channels: int | None = None, order: str | None = None) -> None:
-        super().__init__()
-
-    def forward(self, points: Tensor, code: Tensor) -> list[Tensor]:
-        check_points(points)
-        return []
+    def __init__(self, code_channels: int = 1, order: str = "morton") -> None:
+        super().__init__(int(code_channels), steps=0, order=order)

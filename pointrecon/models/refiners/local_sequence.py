@@ -12,11 +12,12 @@ import math
 import torch
 from torch import Tensor, nn
 
+from pointrecon.checks import check_choice, check_int
 from pointrecon.models import _ops
 from pointrecon.models._layers import SharedMLP
+from pointrecon.ops.serialize import ORDERS
 
 CELLS = ("gru", "lstm")
-ORDERS = ("morton", "hilbert", "random", "none")
 
 
 class LocalSequenceRefiner(nn.Module):
@@ -68,15 +69,12 @@ class LocalSequenceRefiner(nn.Module):
         recurrent: bool = True,
     ) -> None:
         super().__init__()
-        if cell not in CELLS:
-            raise ValueError(f"cell must be one of {CELLS}, got {cell!r}")
-        if order not in ORDERS:
-            raise ValueError(f"order must be one of {ORDERS}, got {order!r}")
+        check_choice("cell", cell, CELLS)
+        check_choice("order", order, ORDERS)
         for name, v, lo in (("hidden", hidden, 1), ("up_factor", up_factor, 1),
                             ("window", window, 0), ("local_k", local_k, 1),
                             ("feat_channels", feat_channels, 1)):  # fmt: skip
-            if not isinstance(v, int) or isinstance(v, bool) or v < lo:
-                raise ValueError(f"{name} must be an int >= {lo}, got {v!r}")
+            check_int(name, v, minimum=lo)
         if not scale > 0 or not split_scale > 0:
             raise ValueError(f"scale and split_scale must be > 0, got {scale}, {split_scale}")
         self.hidden, self.up_factor, self.window, self.order = hidden, up_factor, window, order
@@ -97,7 +95,10 @@ class LocalSequenceRefiner(nn.Module):
 
     def extra_repr(self) -> str:
         kind = "recurrent" if self.recurrent else "mlp"
-        return f"{kind}, window={self.window}, order={self.order!r}, up_factor={self.up_factor}"
+        return (
+            f"{kind}, window={self.window}, steps=1, order={self.order!r}, "
+            f"up_factor={self.up_factor}"
+        )
 
     def local_features(self, points: Tensor, partial: Tensor, partial_feats: Tensor) -> Tensor:
         """``max_k MLP([F_j, P_j - x])`` over the nearest partial points, (B, M, f)."""

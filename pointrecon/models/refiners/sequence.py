@@ -13,10 +13,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from pointrecon.checks import check_batch, check_choice, check_code, check_int
 from pointrecon.models import _ops
-from pointrecon.models._layers import SharedMLP, check_code, check_points
+from pointrecon.models._layers import SharedMLP
+from pointrecon.ops.serialize import ORDERS as CURVE_ORDERS
 
-ORDERS = ("morton", "hilbert", "fps", "random", "none")
+#: the curve orders of :func:`pointrecon.ops.serialize`, plus farthest-point order
+ORDERS = (*CURVE_ORDERS, "fps")
 CELLS = ("gru", "lstm")
 LOCALS = ("knn", "knn_once", "conv")
 EMBEDS = ("concat", "sum")
@@ -29,7 +32,7 @@ class SequenceRefiner(nn.Module):
 
     1. order the current points with ``pointrecon.ops.serialize`` (``order`` = "morton",
        "hilbert", "random" or "none") or by farthest point sampling of all M points ("fps",
-       O(M^2): about 1.7 s per step at M = 16384 on one CPU core);
+       O(M^2) per step);
     2. per-point features ``[xyz, MLP(xyz), W_code code, local]``, taken in that order, where the
        local context (``local_k=0`` leaves it out) is, by ``local``:
 
@@ -53,6 +56,8 @@ class SequenceRefiner(nn.Module):
        windows run in parallel as a batch);
     4. ``delta = scale * decay**s * tanh(Linear(rnn_out))`` per point, un-permuted back to the
        input order with the inverse permutation; ``points = points + delta``.
+
+    ``steps=0`` is the identity (the refiner-free ablation): no step, no parameters.
 
     State between steps (``carry_state=True``): the final hidden state of sequence / window j at
     step s (``h_n``, and ``c_n`` for LSTM, both directions) is the initial state of sequence /
@@ -97,26 +102,24 @@ class SequenceRefiner(nn.Module):
         embed: str = "concat",
     ) -> None:
         super().__init__()
-        if cell not in CELLS:
-            raise ValueError(f"cell must be one of {CELLS}, got {cell!r}")
-        if order not in ORDERS:
-            raise ValueError(f"order must be one of {ORDERS}, got {order!r}")
-        if local not in LOCALS:
-            raise ValueError(f"local must be one of {LOCALS}, got {local!r}")
-        if embed not in EMBEDS:
-            raise ValueError(f"embed must be one of {EMBEDS}, got {embed!r}")
+        check_choice("cell", cell, CELLS)
+        check_choice("order", order, ORDERS)
+        check_choice("local", local, LOCALS)
+        check_choice("embed", embed, EMBEDS)
         for name, v, lo in (("hidden", hidden, 1), ("num_layers", num_layers, 1),
                             ("window", window, 0), ("steps", steps, 0),
                             ("feat_channels", feat_channels, 1), ("local_k", local_k, 0),
                             ("code_channels", code_channels, 1)):  # fmt: skip
-            if not isinstance(v, int) or v < lo:
-                raise ValueError(f"{name} must be an int >= {lo}, got {v!r}")
+            check_int(name, v, minimum=lo)
         if not scale > 0 or not 0 < decay <= 1:
             raise ValueError(f"need scale > 0 and 0 < decay <= 1, got {scale}, {decay}")
         self.code_channels, self.cell, self.window = code_channels, cell, window
         self.steps, self.order, self.local_k, self.local = steps, order, local_k, local
         self.embed = embed
         self.scale, self.decay, self.carry_state = float(scale), float(decay), bool(carry_state)
+        if steps == 0:  # the identity: no step, no parameters
+            self.pos_mlp = self.code_proj = self.local_mlp = self.rnn = self.head = None
+            return
         f = feat_channels
         self.pos_mlp = SharedMLP([3, f, f], norm="none")
         self.code_proj = nn.Linear(code_channels, f)
@@ -132,6 +135,14 @@ class SequenceRefiner(nn.Module):
             cin, hidden, num_layers=num_layers, batch_first=True, bidirectional=bidirectional
         )
         self.head = nn.Linear(hidden * (2 if bidirectional else 1), 3)
+
+    def extra_repr(self) -> str:
+        if self.steps == 0:
+            return "steps=0 (identity)"
+        return (
+            f"{self.cell}, window={self.window}, steps={self.steps}, order={self.order!r}, "
+            f"local_k={self.local_k}, local={self.local!r}, embed={self.embed!r}"
+        )
 
     # ------------------------------------------------------------------ pieces
     def order_points(self, points: Tensor) -> tuple[Tensor, Tensor]:
@@ -195,8 +206,10 @@ class SequenceRefiner(nn.Module):
 
     # ------------------------------------------------------------------ forward
     def forward(self, points: Tensor, code: Tensor) -> list[Tensor]:
-        check_points(points)
-        check_code(code, self.code_channels)
+        check_batch("points", points)
+        if self.steps == 0:
+            return []
+        check_code("code", code, self.code_channels)
         if code.shape[0] != points.shape[0]:
             raise ValueError(f"code has batch {code.shape[0]} but points has {points.shape[0]}")
         out: list[Tensor] = []

@@ -21,6 +21,7 @@ def test_shapes_and_permutation_invariance(dynamic):
 
 @pytest.mark.parametrize("dynamic", [False, True])
 def test_dense_and_pyg_backends_agree(dynamic):
+    pytest.importorskip("torch_geometric")
     x = torch.rand(2, 40, 3)
     dense, pyg = _net(dynamic=dynamic), _net(dynamic=dynamic, backend="pyg")
     pyg.load_state_dict(dense.state_dict())

@@ -121,9 +121,14 @@ def test_identity_and_bad_arguments():
     from pointrecon.models import IdentityRefiner
 
     assert IdentityRefiner()(torch.rand(1, 5, 3), torch.randn(1, 4)) == []
+    identity = SequenceRefiner(6, steps=0)
+    assert identity(torch.rand(1, 5, 3), torch.randn(1, 6)) == []
+    assert list(identity.parameters()) == [] and "steps=0" in repr(identity)
+    shown = repr(SequenceRefiner(6, window=16, steps=2, order="hilbert"))
+    assert "window=16" in shown and "steps=2" in shown and "order='hilbert'" in shown
     with pytest.raises(ValueError, match="order must be one of"):
         SequenceRefiner(6, order="zorder")
-    with pytest.raises(ValueError, match="window must be an int >= 0, got -1"):
+    with pytest.raises(ValueError, match="window must be >= 0, got -1"):
         SequenceRefiner(6, window=-1)
     with pytest.raises(ValueError, match=r"code must have shape \(B, 6\)"):
         _ref()(torch.rand(1, 5, 3), torch.randn(1, 5))

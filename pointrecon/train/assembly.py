@@ -1,0 +1,308 @@
+"""Assembly: the one place that reads a composed config and turns it into objects.
+
+The commands compose a config with Hydra and hand it to an :class:`Assembly`; what runs after
+receives objects, as lightning-hydra-template's ``trainer.fit(model, datamodule)`` does:
+
+- :class:`~pointrecon.train.trainer.Trainer` gets a model, a loss, optimizer and scheduler
+  factories, a :class:`~pointrecon.data.module.CompletionData` and a :class:`TrainerSettings`;
+- evaluation gets a model and a data loader; reconstruction a model and a partial size.
+
+Every ``_target_`` of the config, including ``allowed_targets``' extra prefixes, is checked
+against the allow-list once, when the :class:`Assembly` is made; the objects are then built
+through :func:`pointrecon.utils.instantiate.instantiate` with the same list. Configs stored in
+checkpoints are untrusted input and are checked when they are read.
+
+>>> a = Assembly(cfg)                           # cfg: the composed train.yaml
+>>> trainer = a.trainer("outputs/run")          # or a.model(), a.data(), a.settings(), ...
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from omegaconf import DictConfig, OmegaConf
+
+from pointrecon import pretrained
+from pointrecon.data.module import CompletionData
+from pointrecon.data.scan_spec import ScanSpec
+from pointrecon.errors import CheckpointError, ConfigError
+from pointrecon.train import checkpoint as ckpt_io
+from pointrecon.train.evaluation import METRICS
+from pointrecon.train.seed import seed_everything
+from pointrecon.train.trainer import Resume, Trainer, TrainerSettings
+from pointrecon.utils.instantiate import check_targets, instantiate
+
+OptimizerFactory = Callable[[Iterable[torch.nn.Parameter]], torch.optim.Optimizer]
+SchedulerFactory = Callable[[torch.optim.Optimizer], Any]
+
+
+def selection_metric(trainer_cfg: Any) -> tuple[str, bool]:
+    """``(metric, lower_is_better)`` that picks the best checkpoint.
+
+    ``trainer.select_metric`` when set, else the older ``trainer.monitor`` (default ``cd_l1``);
+    one of the validation metrics of :data:`pointrecon.train.evaluation.METRICS`.
+    """
+    name = trainer_cfg.get("select_metric") or trainer_cfg.get("monitor") or "cd_l1"
+    name = str(name)
+    if name not in METRICS:
+        raise ConfigError(
+            f"trainer.select_metric (or trainer.monitor): expected one of {list(METRICS)}, "
+            f"got {name!r}"
+        )
+    return name, METRICS[name][1]
+
+
+def _optional_int(value: Any) -> int | None:
+    return int(value) if value else None
+
+
+def trainer_settings(cfg: DictConfig) -> TrainerSettings:
+    """The typed :class:`TrainerSettings` of a composed train config (``trainer``, ``seed``,
+    ``data.shuffle``)."""
+    t = cfg.trainer
+    metric, lower = selection_metric(t)
+    precision = str(t.get("precision", "fp32"))
+    if precision not in ("fp32", "bf16"):
+        raise ConfigError(f"trainer.precision must be fp32 or bf16, got {precision!r}")
+    data = cfg.get("data") or {}
+    return TrainerSettings(
+        accelerator=str(t.get("accelerator", "cpu")),
+        strategy=str(t.get("strategy", "single")),
+        backend=str(t.get("backend", "auto")),
+        max_epochs=int(t.max_epochs),
+        max_steps=_optional_int(t.get("max_steps")),
+        limit_train_batches=_optional_int(t.get("limit_train_batches")),
+        limit_val_batches=_optional_int(t.get("limit_val_batches")),
+        grad_clip=float(t.grad_clip) if t.get("grad_clip") else None,
+        precision=precision,
+        compile=bool(t.get("compile", False)),
+        deterministic=bool(t.get("deterministic", False)),
+        num_threads=_optional_int(t.get("num_threads")),
+        val_every=max(int(t.get("val_every", 1)), 1),
+        render_every=int(t.get("render_every") or 0),
+        log_every=max(int(t.get("log_every", 10)), 1),
+        num_log_clouds=int(t.get("num_log_clouds", 2)),
+        progress=bool(t.get("progress", True)),
+        tensorboard=bool(t.get("tensorboard", True)),
+        select_metric=metric,
+        select_lower=lower,
+        seed=int(cfg.get("seed", 0)),
+        shuffle=bool(data.get("shuffle", True)),
+    )
+
+
+# what changes training; everything under these keys is compared, except the names in _NOT_TRAINING
+_TRAINING_KEYS = ("seed", "model", "loss", "optim", "sched", "data")
+_TRAINER_KEYS = (
+    "max_epochs",
+    "max_steps",
+    "grad_clip",
+    "precision",
+    "limit_train_batches",
+    "deterministic",
+)
+_NOT_TRAINING = {"num_workers", "cache_dir"}
+
+
+def _flat(node: Any, prefix: str, out: dict[str, Any]) -> dict[str, Any]:
+    if isinstance(node, dict) and node:
+        for k, v in node.items():
+            if k == "scan" and prefix.count(".") == 1 and prefix.startswith("data."):
+                _flat(v, prefix, out)  # data.<split>.scan.X compares as data.<split>.X
+            elif k not in _NOT_TRAINING:
+                _flat(v, f"{prefix}.{k}" if prefix else str(k), out)
+    else:
+        out[prefix] = node
+    return out
+
+
+def _is_identity(refiner: Any) -> bool:
+    """A refiner config without a step: IdentityRefiner, or any refiner with ``steps: 0``."""
+    return isinstance(refiner, dict) and (
+        str(refiner.get("_target_", "")).endswith(".IdentityRefiner") or refiner.get("steps") == 0
+    )
+
+
+def _training_view(cfg: DictConfig) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in _TRAINING_KEYS:
+        node = cfg.get(key)
+        value = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
+        if key == "model" and isinstance(value, dict) and _is_identity(value.get("refiner")):
+            value = value | {"refiner": "identity"}  # every spelling of no refinement is equal
+        _flat(value, key, out)
+    trainer = cfg.get("trainer") or {}
+    for key in _TRAINER_KEYS:
+        out[f"trainer.{key}"] = trainer.get(key)
+    return out
+
+
+def training_differences(old: DictConfig, new: DictConfig) -> list[str]:
+    """``"key: old -> new"`` for every setting that changes training and differs."""
+    a, b = _training_view(old), _training_view(new)
+    return [
+        f"{k}: {a.get(k, '<unset>')!r} -> {b.get(k, '<unset>')!r}"
+        for k in sorted(set(a) | set(b))
+        if a.get(k, "<unset>") != b.get(k, "<unset>")
+    ]
+
+
+def check_lr(lr: Any) -> None:
+    """ConfigError unless ``lr`` is None or a finite number >= 0."""
+    if lr is None:
+        return
+    try:
+        ok = math.isfinite(float(lr)) and float(lr) >= 0
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ConfigError(f"optim.lr must be a finite number >= 0, got {lr!r}")
+
+
+def resolve_model_checkpoint(ckpt: str | Path | None) -> str | Path:
+    """``ckpt`` with the shipped-model names replaced by their folders: None or
+    ``"pretrained"`` -> the default shipped model, ``"pretrained:NAME"`` -> model NAME."""
+    if ckpt is None or str(ckpt) == "pretrained":
+        return pretrained.path("default")
+    if str(ckpt).startswith("pretrained:"):
+        return pretrained.path(str(ckpt).split(":", 1)[1])
+    return ckpt
+
+
+@dataclass(frozen=True)
+class Assembly:
+    """Objects from one composed config; the allow-list is checked when it is made.
+
+    Args:
+        cfg: a composed root config (``train.yaml``, ``eval.yaml``, ``reconstruct.yaml``, ...).
+    """
+
+    cfg: DictConfig
+
+    def __post_init__(self) -> None:
+        check_targets(self.cfg, self.allowed)
+
+    @property
+    def allowed(self) -> list[str]:
+        """Extra trusted ``_target_`` prefixes (``allowed_targets``)."""
+        return [str(x) for x in (self.cfg.get("allowed_targets") or [])]
+
+    def build(self, node: Any, *args: Any, **kwargs: Any) -> Any:
+        """Instantiate ``node`` through the allow-list."""
+        return instantiate(node, *args, extra_allowed=self.allowed, **kwargs)
+
+    # ------------------------------------------------------------ training parts
+    def model(self) -> torch.nn.Module:
+        return self.build(self.cfg.model)
+
+    def loss(self) -> torch.nn.Module:
+        return self.build(self.cfg.loss)
+
+    def optimizer(self) -> OptimizerFactory:
+        """``params -> optimizer`` (the ``_partial_`` optim config), learning rate checked."""
+        check_lr(self.cfg.optim.get("lr"))
+        return self.build(self.cfg.optim)
+
+    def scheduler(self) -> SchedulerFactory | None:
+        """``optimizer -> scheduler``, or None when ``sched`` is unset."""
+        sched = self.cfg.get("sched")
+        if not sched or not sched.get("_target_"):
+            return None
+        return self.build(sched)
+
+    def settings(self) -> TrainerSettings:
+        return trainer_settings(self.cfg)
+
+    def data(self, splits: Iterable[str] = ("train", "val"), node: Any = None) -> CompletionData:
+        """The data sets of ``splits`` from ``node`` (default: ``cfg.data``)."""
+        node = self.cfg.data if node is None else node
+        datasets = {}
+        for split in splits:
+            if split not in node:
+                raise ConfigError(
+                    f"data.{split} is not set in the data config (keys: {list(node)})"
+                )
+            datasets[split] = self.build(node[split])
+        return CompletionData(
+            datasets,
+            batch_size=int(node.get("batch_size", 8)),
+            num_workers=int(node.get("num_workers", 0)),
+            shuffle=bool(node.get("shuffle", True)),
+        )
+
+    def resume(self, output_dir: str | Path) -> Resume | None:
+        """What ``resume=true`` / ``ckpt_path=...`` continue from, with the differences in the
+        settings that change training (an error unless ``resume_override=true``)."""
+        if not (self.cfg.get("resume") or self.cfg.get("ckpt_path")):
+            return None
+        if self.cfg.get("ckpt_path"):
+            path = ckpt_io.resolve_checkpoint(self.cfg.ckpt_path, "last")
+        else:
+            ckpts = Path(output_dir) / "checkpoints"
+            if not (ckpts / "last.json").is_file():
+                raise CheckpointError(
+                    f"{ckpts}: resume=true but this run folder has no checkpoint to resume; give "
+                    "hydra.run.dir=<the run folder> or ckpt_path=<a checkpoint>"
+                )
+            path = ckpt_io.resolve_checkpoint(ckpts, "last")
+        diffs = training_differences(ckpt_io.load_config(path, self.allowed), self.cfg)
+        if diffs and not self.cfg.get("resume_override", False):
+            raise CheckpointError(
+                f"{path}: the config differs from the checkpoint's in settings that change "
+                f"training: {'; '.join(diffs)}. Resume with the checkpoint's settings, or give "
+                "resume_override=true to continue with the new ones (the optimizer and schedule "
+                "are then rebuilt)"
+            )
+        return Resume(path, tuple(diffs))
+
+    def trainer(self, output_dir: str | Path) -> Trainer:
+        """A :class:`Trainer` for the composed ``train.yaml`` writing into ``output_dir``."""
+        settings = self.settings()
+        if settings.num_threads:
+            torch.set_num_threads(settings.num_threads)
+        seed_everything(settings.seed, deterministic=settings.deterministic)
+        resume = self.resume(output_dir)
+        return Trainer(
+            model=self.model(),
+            loss=self.loss(),
+            optimizer=self.optimizer(),
+            scheduler=self.scheduler(),
+            data=self.data(("train", "val")),
+            settings=settings,
+            output_dir=output_dir,
+            config=self.cfg,
+            resume=resume,
+        )
+
+    # ------------------------------------------------------------ evaluation and inference
+    def load_model(
+        self, ckpt: str | Path | None, device: str | torch.device = "cpu"
+    ) -> tuple[torch.nn.Module, Path, DictConfig]:
+        """(model in eval mode, checkpoint folder, its training config) of ``ckpt``: a run,
+        checkpoints or checkpoint folder; None / ``pretrained`` / ``pretrained:NAME`` for a
+        shipped model."""
+        return ckpt_io.load_model(resolve_model_checkpoint(ckpt), self.allowed, str(device))
+
+    def eval_data(self, train_cfg: DictConfig, split: str) -> CompletionData:
+        """The ``split`` data of ``cfg.data``, or of the checkpoint's config when unset."""
+        node = self.cfg.get("data") or train_cfg.data
+        return self.data((split,), node=node)
+
+
+def num_input_points(cfg: DictConfig, train_cfg: DictConfig) -> int:
+    """``num_input_points`` of a reconstruct/eval-meshes config, else the partial size the
+    model was trained with (``data.train.scan.n_partial``, 2048 when unknown)."""
+    n_in = cfg.get("num_input_points")
+    if n_in is None:
+        n_in = ScanSpec.of((train_cfg.get("data") or {}).get("train")).n_partial
+    return int(n_in)
+
+
+def build_trainer(cfg: DictConfig, output_dir: str | Path) -> Trainer:
+    """``Assembly(cfg).trainer(output_dir)``."""
+    return Assembly(cfg).trainer(output_dir)
