@@ -9,8 +9,9 @@ Shapes:
 
 ``colors``, ``normals`` and ``feats`` are padded like ``points`` (same lengths). Colour rule,
 applied when a batch is built: integer colours (``uint8`` ...) are read as 0..255 and divided by
-255; float colours whose largest value is above 1 are read as 0..255 too; other float colours
-are taken as [0, 1]. Negative or above-255 colours raise ``ValueError``.
+255; float colours whose largest value is above 1.001 are read as 0..255 too; other float
+colours are taken as [0, 1] (overshoots up to 1.001, rounding error, are clipped to 1). Negative
+or above-255 colours raise ``ValueError``.
 
 Conversions (each keeps points, colours, normals and feats where the target can carry them, and
 warns naming what it drops): numpy (:meth:`PointBatch.from_numpy`, :meth:`PointBatch.to_arrays`),
@@ -33,7 +34,7 @@ from torch import Tensor
 
 
 def _unit_colors(c: Tensor, dtype: torch.dtype) -> Tensor:
-    """The module's colour rule on a tensor: integers and floats above 1 are 0..255."""
+    """The module's colour rule on a tensor: integers and floats above 1.001 are 0..255."""
     integer = not c.is_floating_point()
     out = c.to(dtype) if integer or c.dtype != dtype else c
     if out.numel() == 0:
@@ -45,7 +46,9 @@ def _unit_colors(c: Tensor, dtype: torch.dtype) -> Tensor:
         raise ValueError(f"colors must be non-negative, got a minimum of {lo:g}")
     if hi > 255:
         raise ValueError(f"colors must lie in [0, 1] or [0, 255], got a maximum of {hi:g}")
-    return out / 255.0 if integer or hi > 1.0 else out
+    if integer or hi > 1.0 + 1e-3:
+        return out / 255.0
+    return out.clamp(max=1.0) if hi > 1.0 else out
 
 
 def _describe(x: Any) -> str:

@@ -141,6 +141,7 @@ def test_colors_and_normals_are_padded_like_points():
         (torch.tensor([[[255.0, 0.0, 51.0]]]), [[[1.0, 0.0, 0.2]]]),  # float above 1: 0..255
         (torch.tensor([[[1.0, 0.0, 0.2]]]), [[[1.0, 0.0, 0.2]]]),  # float within [0, 1]: kept
         (torch.tensor([[[1, 0, 0]]], dtype=torch.uint8), [[[1 / 255, 0.0, 0.0]]]),  # int: 0..255
+        (torch.tensor([[[1.0005, 0.0, 0.2]]]), [[[1.0, 0.0, 0.2]]]),  # rounding overshoot
     ],
 )
 def test_colour_rule_scales_0_255(colors, expected):

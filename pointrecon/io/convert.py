@@ -3,8 +3,9 @@
 
 Colour rule (:func:`unit_colors`): colours are stored as floats in [0, 1]. Integer arrays
 (``uint8`` and friends) are read as 0..255 and divided by 255; float arrays whose largest value
-is above 1 are read as 0..255 too; any other float array is taken as already in [0, 1]. Negative,
-non-finite, or above-255 values raise ``ValueError``.
+is above 1.001 are read as 0..255 too; any other float array is taken as already in [0, 1]
+(rounding overshoots up to 1.001 are clipped to 1). Negative, non-finite, or above-255 values
+raise ``ValueError``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ import warnings
 from typing import Any
 
 import numpy as np
+
+#: Float colours up to ``1 + UNIT_TOLERANCE`` are [0, 1] colours with rounding error.
+UNIT_TOLERANCE = 1e-3
 
 #: Attribute names of a tensor ``o3d.t.geometry.PointCloud`` that are read and written.
 O3D_TENSOR_KNOWN = ("positions", "colors", "normals", "feats")
@@ -38,9 +42,9 @@ def unit_colors(colors: Any, name: str = "colors") -> np.ndarray:
         raise ValueError(f"{name}: colours must be non-negative, got a minimum of {lo:g}")
     if hi > 255:
         raise ValueError(f"{name}: colours must lie in [0, 1] or [0, 255], got a maximum of {hi:g}")
-    if integer or hi > 1.0:
-        out = out / 255.0
-    return out
+    if integer or hi > 1.0 + UNIT_TOLERANCE:
+        return out / 255.0
+    return np.minimum(out, 1.0)
 
 
 def to_uint8_colors(colors: np.ndarray) -> np.ndarray:
