@@ -37,6 +37,13 @@ if [ "${#missing[@]}" -gt 0 ]; then
     say "         (without libusb-1.0-0 Open3D does not import; without Vulkan, renders fall back to matplotlib)"
   fi
 fi
+# Optional: a virtual X server (Xvfb) and Mesa OpenGL, for the viewer window test; it skips without.
+if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1 && ! command -v Xvfb >/dev/null 2>&1; then
+  say "installing xvfb (optional: the viewer window test)"
+  xinstall() { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends xvfb libgl1-mesa-dri >/dev/null 2>&1; }
+  xinstall || { apt-get update -qq >/dev/null 2>&1 && xinstall; } \
+    || say "WARNING: xvfb could not be installed; the viewer window test will skip"
+fi
 
 # 2. Virtual environment.
 if [ ! -x "$VENV/bin/python" ]; then
