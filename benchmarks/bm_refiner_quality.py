@@ -41,11 +41,11 @@ VARIANTS = {
 }
 
 
-def build(variant: dict, M: int, seed: int) -> Reconstructor:
+def build(variant: dict, M: int, seed: int, hidden: int = 32, feat: int = 32) -> Reconstructor:
     torch.manual_seed(seed)
     enc = PointNet(hidden=(32, 64, 128), out_channels=128)
     dec = FCDecoder(128, num_points=M, hidden=(256, 256))
-    ref = SequenceRefiner(128, hidden=32, feat_channels=32, window=16, steps=2, **variant)
+    ref = SequenceRefiner(128, hidden=hidden, feat_channels=feat, window=16, steps=2, **variant)
     return Reconstructor(enc, dec, ref)
 
 
@@ -87,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="outputs/refiner_quality")
     p.add_argument("--variants", nargs="*", default=None, help=f"subset of {list(VARIANTS)}")
+    p.add_argument("--hidden", type=int, nargs="+", default=[32], help="refiner RNN hidden size(s)")
+    p.add_argument("--feat", type=int, default=32, help="refiner feat_channels")
     p.add_argument("--mode", choices=["frozen", "joint"], default="frozen")
     p.add_argument("--pretrain", type=int, default=300, help="frozen: encoder+decoder steps")
     args = p.parse_args(argv)
@@ -107,10 +109,14 @@ def main(argv: list[str] | None = None) -> int:
             loss.backward()
             opt.step()
         base.eval()
-    for name, variant in VARIANTS.items():
-        if args.variants and name not in args.variants:
-            continue
-        model = build(variant, args.M, args.seed)
+    cases = [
+        (name if len(args.hidden) == 1 else f"{name}, hidden={h}", variant, h)
+        for name, variant in VARIANTS.items()
+        if not args.variants or name in args.variants
+        for h in args.hidden
+    ]
+    for name, variant, hidden in cases:
+        model = build(variant, args.M, args.seed, hidden, args.feat)
         if base is not None:
             model.encoder.load_state_dict(base.encoder.state_dict())
             model.decoder.load_state_dict(base.decoder.state_dict())
@@ -131,14 +137,20 @@ def main(argv: list[str] | None = None) -> int:
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-        row = {"variant": name, **variant, "train_s": time.perf_counter() - started}
+        row = {
+            "variant": name,
+            **variant,
+            "hidden": hidden,
+            "train_s": time.perf_counter() - started,
+        }
         row.update(evaluate(model, test_batches))
         rows.append(row)
         print(json.dumps(row), flush=True)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     meta = {
-        k: getattr(args, k) for k in ("iters", "batch", "N", "M", "gt", "train", "test", "seed")
+        k: getattr(args, k)
+        for k in ("iters", "batch", "N", "M", "gt", "train", "test", "seed", "hidden", "feat")
     }
     meta["torch"] = torch.__version__
     (out / "refiner_quality.json").write_text(json.dumps({"config": meta, "rows": rows}, indent=2))
