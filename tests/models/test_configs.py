@@ -106,6 +106,17 @@ def test_order_override_and_refiner_swap():
     assert instantiate(cfg.model).refiner(torch.rand(1, 4, 3), torch.rand(1, 1024)) == []
 
 
+def test_fast_refiner_config_is_the_gru_with_conv_context_and_hidden_64():
+    base = _compose(["+model=pointnet_gru"]).model.refiner
+    fast = _compose(["+model=pointnet_gru", "model/refiner=gru_fast"]).model.refiner
+    assert (fast.hidden, fast.local, fast.embed) == (64, "conv", "sum")
+    assert (base.hidden, base.local, base.embed) == (128, "knn", "concat")
+    same = {k for k in base if k not in ("hidden", "local", "embed")}
+    assert all(fast[k] == base[k] for k in same)  # everything else is the gru config's
+    refiner = instantiate(_compose(["+model=pointnet_gru", "model/refiner=gru_fast"]).model).refiner
+    assert refiner.rnn.hidden_size == 64 and refiner.local == "conv" and refiner.embed == "sum"
+
+
 def test_train_root_selects_models():
     for name in MODELS:
         cfg = compose_root("train", [f"model={name}"])
