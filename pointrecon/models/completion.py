@@ -13,14 +13,14 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
-from pointrecon.checks import check_batch
 from pointrecon.models import _ops
 from pointrecon.models._layers import SharedMLP
+from pointrecon.models.inputs import PointModel
 from pointrecon.models.outputs import ReconOutput
 from pointrecon.models.refiners.local_sequence import LocalSequenceRefiner
 
 
-class CompletionNet(nn.Module):
+class CompletionNet(PointModel):
     """Complete a partial scan into a dense cloud that contains the scan itself.
 
     1. ``code, F = encoder(P)``: a global code and per-point features of the partial P.
@@ -131,7 +131,7 @@ class CompletionNet(nn.Module):
             n *= r.up_factor
         return n + (num_partial if self.keep_partial else 0)
 
-    def _complete(
+    def _refine(
         self, partial: Tensor, lengths: Tensor | None
     ) -> tuple[Tensor, list[Tensor], Tensor]:
         """(coarse seeds, moved points of each step, last children) for a normalised partial."""
@@ -150,16 +150,7 @@ class CompletionNet(nn.Module):
             outputs.append(moved)
         return coarse, outputs, points
 
-    def forward(
-        self,
-        partial: Tensor | None = None,
-        lengths: Tensor | None = None,
-        images: Tensor | None = None,
-    ) -> ReconOutput:
-        """``images`` is ignored (point model)."""
-        if partial is None:
-            raise ValueError("partial must be a (B, N, 3) tensor for a point model, got None")
-        check_batch("partial", partial, lengths)
+    def complete(self, partial: Tensor, lengths: Tensor | None) -> ReconOutput:
         observed = partial
         if self.normalize_input:
             with torch.no_grad():
@@ -167,11 +158,11 @@ class CompletionNet(nn.Module):
                 center = (lo + hi) / 2
                 scale = (partial - center).norm(dim=-1).amax(dim=1)[:, None, None].clamp_min(1e-8)
             partial = (partial - center) / scale
-        coarse, outputs, points = self._complete(partial, lengths)
+        coarse, outputs, points = self._refine(partial, lengths)
         if not self.training:
             if self.consensus_tau > 0:
                 rot = _consensus_rotation(partial)
-                second = self._complete(partial @ rot.T, lengths)[2] @ rot
+                second = self._refine(partial @ rot.T, lengths)[2] @ rot
                 points = replace_disputed(points, second, partial, self.consensus_tau)
             if self.snap_radius > 0:
                 points = snap_to_surface(

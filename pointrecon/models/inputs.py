@@ -11,6 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+from torch import Tensor, nn
+
+from pointrecon.checks import check_batch
+from pointrecon.models.outputs import ReconOutput
 
 
 def model_inputs(batch: dict[str, Any], device: torch.device | str) -> dict[str, Any]:
@@ -24,3 +28,28 @@ def model_inputs(batch: dict[str, Any], device: torch.device | str) -> dict[str,
         "lengths": lengths,
         "images": images.to(device) if images is not None else None,
     }
+
+
+class PointModel(nn.Module):
+    """Base of the models that read the partial cloud only (no images).
+
+    :meth:`forward` has the signature every model shares; it checks the partial batch and hands
+    it to :meth:`complete`, which a subclass implements. ``images`` is ignored.
+    """
+
+    inputs = "points"
+
+    def forward(
+        self,
+        partial: Tensor | None = None,
+        lengths: Tensor | None = None,
+        images: Tensor | None = None,
+    ) -> ReconOutput:
+        if partial is None:
+            raise ValueError("partial must be a (B, N, 3) tensor for a point model, got None")
+        check_batch("partial", partial, lengths)
+        return self.complete(partial, lengths)
+
+    def complete(self, partial: Tensor, lengths: Tensor | None) -> ReconOutput:
+        """The completion of a checked ``(B, N, 3)`` partial batch."""
+        raise NotImplementedError

@@ -11,6 +11,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from pointrecon.models.inputs import PointModel
 from pointrecon.models.outputs import ReconOutput
 
 
@@ -23,7 +24,7 @@ def _mlp(sizes: list[int], last_act: bool = True) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-class SparseSliceNet(nn.Module):
+class SparseSliceNet(PointModel):
     """Completes a surface from the contour points of every k-th slice.
 
     The slices are an ordered sequence along z:
@@ -199,16 +200,7 @@ class SparseSliceNet(nn.Module):
         delta = self.fill_mlp(pre)
         return (base + delta).reshape(B, -1, 3), base.reshape(B, -1, 3)
 
-    def forward(
-        self,
-        partial: Tensor | None = None,
-        lengths: Tensor | None = None,
-        images: Tensor | None = None,
-    ) -> ReconOutput:
-        """``images`` is ignored (point model)."""
-        if partial is None or partial.dim() != 3 or partial.shape[-1] != 3:
-            got = None if partial is None else tuple(partial.shape)
-            raise ValueError(f"partial must be a (B, N, 3) tensor, got {got}")
+    def complete(self, partial: Tensor, lengths: Tensor | None) -> ReconOutput:
         B, N, _ = partial.shape
         ar = torch.arange(N, device=partial.device)
         valid = (
