@@ -15,12 +15,12 @@ from torch import Tensor, nn
 
 from pointrecon.models import _ops
 from pointrecon.models._layers import SharedMLP
-from pointrecon.models.inputs import PointModel
+from pointrecon.models.inputs import ReconModel
 from pointrecon.models.outputs import ReconOutput
 from pointrecon.models.refiners.local_sequence import LocalSequenceRefiner
 
 
-class CompletionNet(PointModel):
+class CompletionNet(ReconModel):
     """Complete a partial scan into a dense cloud that contains the scan itself.
 
     1. ``code, F = encoder(P)``: a global code and per-point features of the partial P.

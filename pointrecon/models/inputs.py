@@ -30,11 +30,12 @@ def model_inputs(batch: dict[str, Any], device: torch.device | str) -> dict[str,
     }
 
 
-class PointModel(nn.Module):
-    """Base of the models that read the partial cloud only (no images).
+class ReconModel(nn.Module):
+    """Base of every reconstruction model: the one ``forward(partial, lengths, images)``.
 
-    :meth:`forward` has the signature every model shares; it checks the partial batch and hands
-    it to :meth:`complete`, which a subclass implements. ``images`` is ignored.
+    ``inputs`` says what the model reads. For ``"points"`` (the default) :meth:`forward` checks
+    the partial batch and calls :meth:`complete`; for ``"images"`` it calls
+    :meth:`complete_images`. The arguments a model does not read are ignored.
     """
 
     inputs = "points"
@@ -45,6 +46,12 @@ class PointModel(nn.Module):
         lengths: Tensor | None = None,
         images: Tensor | None = None,
     ) -> ReconOutput:
+        if self.inputs == "images":
+            if images is None:
+                raise ValueError(
+                    "images must be a (B, V, H, W) tensor for an image model, got None"
+                )
+            return self.complete_images(images)
         if partial is None:
             raise ValueError("partial must be a (B, N, 3) tensor for a point model, got None")
         check_batch("partial", partial, lengths)
@@ -52,4 +59,8 @@ class PointModel(nn.Module):
 
     def complete(self, partial: Tensor, lengths: Tensor | None) -> ReconOutput:
         """The completion of a checked ``(B, N, 3)`` partial batch."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} does not read points")
+
+    def complete_images(self, images: Tensor) -> ReconOutput:
+        """The reconstruction from ``(B, V, H, W)`` depth images."""
+        raise NotImplementedError(f"{type(self).__name__} does not read images")

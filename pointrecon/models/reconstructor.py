@@ -17,11 +17,12 @@ from typing import Any
 from torch import Tensor, nn
 
 from pointrecon.models.encoders.views import MultiViewEncoder, ViewEncoder
+from pointrecon.models.inputs import ReconModel
 from pointrecon.models.outputs import ReconOutput
 from pointrecon.models.refiners.identity import IdentityRefiner
 
 
-class Reconstructor(nn.Module):
+class Reconstructor(ReconModel):
     """``code = encoder(inputs)``, ``coarse, fine = decoder(code)``, ``steps = refiner(fine,
     code)``; the output's ``fine`` is the last step when the refiner has any, else the decoder's.
 
@@ -43,18 +44,13 @@ class Reconstructor(nn.Module):
         """What the model reads: ``"points"`` or ``"images"``."""
         return str(getattr(self.encoder, "inputs", "points"))
 
-    def forward(
-        self,
-        partial: Tensor | None = None,
-        lengths: Tensor | None = None,
-        images: Tensor | None = None,
-    ) -> ReconOutput:
-        if self.inputs == "images":
-            code = self.encoder(images).code
-        else:
-            if partial is None:
-                raise ValueError("partial must be a (B, N, 3) tensor for a point model, got None")
-            code = self.encoder(partial, lengths).code
+    def complete(self, partial: Tensor, lengths: Tensor | None) -> ReconOutput:
+        return self._decode(self.encoder(partial, lengths).code)
+
+    def complete_images(self, images: Tensor) -> ReconOutput:
+        return self._decode(self.encoder(images).code)
+
+    def _decode(self, code: Tensor) -> ReconOutput:
         dec = self.decoder(code)
         steps = self.refiner(dec.fine, code)
         return ReconOutput(dec.coarse, steps[-1] if steps else dec.fine, steps)

@@ -11,7 +11,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from pointrecon.models.inputs import PointModel
+from pointrecon.models.inputs import ReconModel
 from pointrecon.models.outputs import ReconOutput
 
 
@@ -24,7 +24,7 @@ def _mlp(sizes: list[int], last_act: bool = True) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-class SparseSliceNet(PointModel):
+class SparseSliceNet(ReconModel):
     """Completes a surface from the contour points of every k-th slice.
 
     The slices are an ordered sequence along z:
