@@ -40,7 +40,7 @@ import numpy as np
 from torch.utils.data import Dataset
 
 from pointrecon.data.item import check_epoch, completion_item
-from pointrecon.data.resample import PADDINGS, resample_points
+from pointrecon.data.resample import PADDINGS, resample_pair
 from pointrecon.data.scan_spec import AUGMENT_SEED_TAG
 from pointrecon.data.scan_spec import SPLITS as BASE_SPLITS
 from pointrecon.errors import DataError
@@ -285,15 +285,15 @@ class PCN(Dataset):
         rng = self._rng(index)
         k = int(rng.integers(len(views))) if self.split == "train" else 0
         partial_path = views[k]
-        partial = resample_points(read_points(partial_path), self.n_partial, rng, self.padding)
-        complete = read_points(complete_path)
-        if len(complete) != self.n_complete:
-            complete = resample_points(complete, self.n_complete, rng)
-        if self.normalize:
-            from pointrecon.io import normalize
-
-            complete, norm = normalize(complete)
-            partial = norm.apply(partial)
+        partial, complete = resample_pair(
+            read_points(partial_path),
+            read_points(complete_path),
+            self.n_partial,
+            self.n_complete,
+            rng,
+            padding=self.padding,
+            normalize=self.normalize,
+        )
         return completion_item(
             partial,
             complete,

@@ -25,7 +25,7 @@ import numpy as np
 from torch.utils.data import Dataset
 
 from pointrecon.data.item import check_epoch, completion_item
-from pointrecon.data.resample import resample_points
+from pointrecon.data.resample import resample_pair
 from pointrecon.data.scan_spec import AUGMENT_SEED_TAG
 from pointrecon.errors import DataError
 
@@ -198,14 +198,9 @@ class PointCloudFolder(Dataset):
             complete = np.asarray(complete, np.float64) + (0.0 if c_offset is None else c_offset)
             partial = (partial - origin).astype(np.float32)
             complete = (complete - origin).astype(np.float32)
-        partial = resample_points(partial, self.n_partial, rng)
-        if len(complete) != self.n_complete:
-            complete = resample_points(complete, self.n_complete, rng)
-        if self.normalize:
-            from pointrecon.io import normalize
-
-            complete, norm = normalize(complete)
-            partial = norm.apply(partial)
+        partial, complete = resample_pair(
+            partial, complete, self.n_partial, self.n_complete, rng, normalize=self.normalize
+        )
         return completion_item(
             partial,
             complete,

@@ -56,3 +56,27 @@ def resample_points(
     else:
         idx = np.concatenate([rng.permutation(n), rng.integers(0, n, size=size - n)])
     return np.ascontiguousarray(pts[idx], dtype=np.float32)
+
+
+def resample_pair(
+    partial: np.ndarray,
+    complete: np.ndarray,
+    n_partial: int,
+    n_complete: int,
+    rng: np.random.Generator,
+    *,
+    padding: str = "repeat",
+    normalize: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A read (partial, complete) pair at its data set's sizes: the partial resampled to
+    ``n_partial`` (with ``padding``), the complete to ``n_complete`` unless it has that size
+    already, and with ``normalize`` both in the complete's unit-sphere frame."""
+    partial = resample_points(partial, n_partial, rng, padding)
+    if len(complete) != n_complete:
+        complete = resample_points(complete, n_complete, rng)
+    if normalize:
+        from pointrecon.io import normalize as fit_frame
+
+        complete, norm = fit_frame(complete)
+        partial = norm.apply(partial)
+    return partial, complete
