@@ -10,10 +10,15 @@ int64 with ``0 <= lengths[b] <= N`` (the valid points come first); global codes 
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import torch
 from torch import Tensor
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def describe(x: Any) -> str:
@@ -160,3 +165,46 @@ def sqdist3(p: Tensor, q: Tensor) -> Tensor:
     """
     d = p - q
     return d[..., 0] * d[..., 0] + d[..., 1] * d[..., 1] + d[..., 2] * d[..., 2]
+
+
+def is_point_batch(value: Any) -> bool:
+    """Whether ``value`` is a :class:`pointrecon.types.PointBatch` (checked without importing
+    it: the class sets ``_is_point_batch``)."""
+    return bool(getattr(type(value), "_is_point_batch", False))
+
+
+def accepts_point_batch(**clouds: str) -> Callable[[F], F]:
+    """Let a :class:`~pointrecon.types.PointBatch` stand for a ``(points, lengths)`` pair.
+
+    ``@accepts_point_batch(pred="pred_lengths")`` makes ``f(pred=batch)`` call
+    ``f(pred=batch.points, pred_lengths=batch.lengths)``. Giving the lengths argument as well
+    raises ValueError: a PointBatch carries its own. Tensors pass through untouched.
+    """
+
+    def wrap(fn: F) -> F:
+        sig = inspect.signature(fn)
+        for cloud, lengths in clouds.items():
+            if cloud not in sig.parameters or lengths not in sig.parameters:
+                raise TypeError(f"{fn.__name__} has no parameter {cloud!r} or {lengths!r}")
+
+        @functools.wraps(fn)
+        def inner(*args: Any, **kwargs: Any) -> Any:
+            if not any(map(is_point_batch, args)) and not any(map(is_point_batch, kwargs.values())):
+                return fn(*args, **kwargs)
+            bound = sig.bind(*args, **kwargs)
+            for cloud, lengths in clouds.items():
+                value = bound.arguments.get(cloud)
+                if not is_point_batch(value):
+                    continue
+                if bound.arguments.get(lengths) is not None:
+                    raise ValueError(
+                        f"{cloud} is a PointBatch, which carries its own lengths; "
+                        f"do not give {lengths} as well"
+                    )
+                bound.arguments[cloud] = value.points
+                bound.arguments[lengths] = value.lengths
+            return fn(*bound.args, **bound.kwargs)
+
+        return inner  # type: ignore[return-value]
+
+    return wrap

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -55,7 +55,13 @@ def _unit_colors(c: Tensor, dtype: torch.dtype) -> Tensor:
 
 @dataclass
 class PointBatch:
-    """A batch of point clouds in the dense ``(B, N, 3)`` form, with optional ragged lengths."""
+    """A batch of point clouds in the dense ``(B, N, 3)`` form, with optional ragged lengths.
+
+    The ops and metrics take a PointBatch wherever they take a ``(points, lengths)`` pair, e.g.
+    ``chamfer_l1(pred_batch, gt_batch)`` or ``knn(batch, batch, 8)``.
+    """
+
+    _is_point_batch: ClassVar[bool] = True
 
     points: Tensor
     lengths: Tensor | None = None

@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from pointrecon.checks import check_reduction
+from pointrecon.checks import accepts_point_batch, check_reduction
 from pointrecon.metrics._kernels import (
     check_pair,
     directed_sqdist,
@@ -40,6 +40,7 @@ def _chamfer(pred, gt, pred_lengths, gt_lengths, reduction, squared: bool, backe
     return reduce(value, reduction)
 
 
+@accepts_point_batch(pred="pred_lengths", gt="gt_lengths")
 def chamfer_l1(
     pred: Tensor,
     gt: Tensor,
@@ -62,6 +63,7 @@ def chamfer_l1(
     return _chamfer(pred, gt, pred_lengths, gt_lengths, reduction, squared=False, backend=backend)
 
 
+@accepts_point_batch(pred="pred_lengths", gt="gt_lengths")
 def chamfer_l2(
     pred: Tensor,
     gt: Tensor,

@@ -32,7 +32,7 @@ import math
 import torch
 from torch import Tensor
 
-from pointrecon.checks import check_reduction, valid_mask
+from pointrecon.checks import accepts_point_batch, check_reduction, valid_mask
 from pointrecon.metrics._kernels import check_pair, masked_mean, reduce
 from pointrecon.ops.knn import knn
 
@@ -66,6 +66,7 @@ def _directed(a: Tensor, b: Tensor, al: Tensor, bl: Tensor, alpha, n_lambda, rat
     return masked_mean(term.masked_fill(~mask, 0.0), mask)
 
 
+@accepts_point_batch(pred="pred_lengths", gt="gt_lengths")
 def density_aware_chamfer(
     pred: Tensor,
     gt: Tensor,

@@ -23,6 +23,7 @@ from scipy.optimize import linear_sum_assignment
 from torch import Tensor
 
 from pointrecon.checks import (
+    accepts_point_batch,
     check_int,
     check_positive_float,
     check_reduction,
@@ -43,6 +44,7 @@ def _check(pred, gt, pred_lengths, gt_lengths, reduction):
     return pl
 
 
+@accepts_point_batch(pred="pred_lengths", gt="gt_lengths")
 def emd_exact(
     pred: Tensor,
     gt: Tensor,
@@ -76,6 +78,7 @@ def emd_exact(
     return reduce(torch.stack(values), reduction)
 
 
+@accepts_point_batch(pred="pred_lengths", gt="gt_lengths")
 def emd(
     pred: Tensor,
     gt: Tensor,

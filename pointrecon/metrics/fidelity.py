@@ -11,10 +11,11 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from pointrecon.checks import check_reduction
+from pointrecon.checks import accepts_point_batch, check_reduction
 from pointrecon.metrics._kernels import check_pair, directed_sqdist, masked_mean, reduce, safe_sqrt
 
 
+@accepts_point_batch(inputs="input_lengths", pred="pred_lengths")
 def fidelity(
     inputs: Tensor,
     pred: Tensor,

@@ -7,7 +7,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
-from pointrecon.checks import check_positive_float, check_reduction
+from pointrecon.checks import accepts_point_batch, check_positive_float, check_reduction
 from pointrecon.metrics._kernels import (
     check_pair,
     directed_sqdist,
@@ -35,6 +35,7 @@ def _combine(precision: Tensor, recall: Tensor, reduction: str) -> FScore:
     return FScore(reduce(f, reduction), reduce(precision, reduction), reduce(recall, reduction))
 
 
+@accepts_point_batch(pred="pred_lengths", gt="gt_lengths")
 def f_score(
     pred: Tensor,
     gt: Tensor,

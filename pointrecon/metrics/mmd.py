@@ -15,7 +15,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
-from pointrecon.checks import check_choice, check_int, check_points
+from pointrecon.checks import accepts_point_batch, check_choice, check_int, check_points
 from pointrecon.metrics.chamfer import (
     chamfer_l1,
     chamfer_l1_naive,
@@ -47,6 +47,7 @@ def _check(pred: Tensor, reference: Tensor, distance: str) -> None:
 
 
 @torch.no_grad()
+@accepts_point_batch(pred="pred_lengths")
 def mmd(
     pred: Tensor,
     reference: Tensor,

@@ -8,6 +8,7 @@ import torch
 from torch import Tensor
 
 from pointrecon.checks import (
+    accepts_point_batch,
     check_int,
     check_lengths,
     check_points,
@@ -29,6 +30,7 @@ def _check(centers, points, radius, k, points_lengths):
     return pl
 
 
+@accepts_point_batch(points="points_lengths")
 def ball_query(
     centers: Tensor,
     points: Tensor,

@@ -6,6 +6,7 @@ import torch
 from torch import Tensor
 
 from pointrecon.checks import (
+    accepts_point_batch,
     check_int,
     check_lengths,
     check_points,
@@ -52,6 +53,7 @@ def _check(points, k, lengths, start_idx, generator):
     return ln, _start(points, ln, start_idx, generator)
 
 
+@accepts_point_batch(points="lengths")
 def fps(
     points: Tensor,
     k: int,

@@ -30,6 +30,7 @@ import torch
 from torch import Tensor
 
 from pointrecon.checks import (
+    accepts_point_batch,
     check_choice,
     check_int,
     check_lengths,
@@ -168,6 +169,7 @@ def _search_pyg(x: Tensor, y: Tensor, k: int, xl: Tensor, yl: Tensor) -> Tensor:
     return out
 
 
+@accepts_point_batch(x="x_lengths", y="y_lengths")
 def knn(
     x: Tensor,
     y: Tensor,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from pointrecon.checks import check_choice
+from pointrecon.checks import accepts_point_batch, check_choice
 from pointrecon.ops import _triton
 from pointrecon.ops.knn import BACKENDS, TRITON_DTYPES, _check, knn, knn_naive, triton_why_not
 
@@ -49,6 +49,7 @@ def _nearest_triton(x: Tensor, y: Tensor, xl: Tensor, yl: Tensor) -> tuple[Tenso
     return _NearestTriton.apply(x, y, xl, yl)
 
 
+@accepts_point_batch(x="x_lengths", y="y_lengths")
 def nearest_sqdist(
     x: Tensor,
     y: Tensor,

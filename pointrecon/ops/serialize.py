@@ -14,7 +14,13 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from pointrecon.checks import check_choice, check_lengths, check_points, valid_mask
+from pointrecon.checks import (
+    accepts_point_batch,
+    check_choice,
+    check_lengths,
+    check_points,
+    valid_mask,
+)
 from pointrecon.ops.curves import (
     MAX_BITS,
     hilbert_encode,
@@ -75,6 +81,7 @@ def _finish(keys: Tensor) -> tuple[Tensor, Tensor]:
     return order, inverse
 
 
+@accepts_point_batch(points="lengths")
 def serialize(
     points: Tensor,
     order: str = "morton",
