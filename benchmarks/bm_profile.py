@@ -5,7 +5,7 @@
 
 ``chamfer``: ``pointrecon.metrics.chamfer_<kind>`` forward+backward (issue target: >= 10x faster
 than naive ``torch.cdist`` at B=4, N=M=8192 on CPU). ``rnn``: the sequence refiner from
-``conf/model/refiner/gru.yaml`` forward+backward (target: windowed >= 10x faster than full length
+``pointrecon/conf/model/refiner/gru.yaml`` forward+backward (target: windowed >= 10x faster than full length
 at N=16384). Prints the operators sorted by total self time (CPU, plus CUDA on a GPU).
 """
 

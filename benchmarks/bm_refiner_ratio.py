@@ -3,7 +3,7 @@ other jobs, where load drifts between the cases of a normal benchmark run).
 
     python benchmarks/bm_refiner_ratio.py [--N 16384 --B 2 --pairs 3 --threads 1] [--out DIR]
 
-For each variant of ``conf/model/refiner/gru.yaml`` (``local``/``embed``, and ``hidden`` where
+For each variant of ``pointrecon/conf/model/refiner/gru.yaml`` (``local``/``embed``, and ``hidden`` where
 given: ``--variants conv/sum/64``), one refiner step
 forward+backward (train mode, gradients reset untimed) is timed windowed (W=64) and full length
 (W=0) alternately, ``--pairs`` times after one warm-up each; the ratio of each pair is taken and
@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     meta = {**vars(args), "torch": torch.__version__, "step": "forward+backward, steps=1"}
     (out / "refiner_ratio.json").write_text(json.dumps({"config": meta, "rows": rows}, indent=2))
     lines = [
-        f"GRU refiner step (conf/model/refiner/gru.yaml, steps=1) forward+backward, B={args.B}, "
+        f"GRU refiner step (pointrecon/conf/model/refiner/gru.yaml, steps=1) forward+backward, B={args.B}, "
         f"N={args.N}, CPU, {args.threads} thread(s); windowed (W=64) and full length timed "
         f"alternately, {args.pairs} pairs after a warm-up; ratio = full / windowed per pair.",
         "",
