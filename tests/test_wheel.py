@@ -118,6 +118,9 @@ def test_wheel_runs_outside_checkout(installed) -> None:
     np.savetxt(work / "scan.xyz", rng.normal(size=(300, 3)).astype(np.float32))
     _run([exe, "reconstruct", "ckpt=run", "input=scan.xyz", "output=out.ply"], work, env)
     assert (work / "out.ply").stat().st_size > 0
+    # no ckpt: the model shipped inside the wheel (pointrecon/pretrained/default)
+    out = _run([exe, "reconstruct", "input=scan.xyz", "output=shipped.ply"], work, env)
+    assert (work / "shipped.ply").stat().st_size > 0 and "16384 points" in out
 
     _run(
         [exe, "bench", "bench=ops", "bench/sizes=tiny", "roofline=false", "hydra.run.dir=b"],
