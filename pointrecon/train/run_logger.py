@@ -16,7 +16,6 @@ from pointrecon.train.report import rows_to_csv
 from pointrecon.utils.atomic import atomic_write_text
 
 LOG_NAME = "train.log"
-_LOG = logging.getLogger("pointrecon.run")
 
 
 class _ConsoleHandler(logging.Handler):
@@ -35,13 +34,15 @@ class _ConsoleHandler(logging.Handler):
 class TextLog:
     """The run's console messages, also appended to ``<out_dir>/train.log`` with a timestamp.
 
-    Uses the ``pointrecon.run`` logger with its own handlers (not propagated to the root logger,
-    so that Hydra's job logging, which also owns a ``train.log`` handler on the root logger, does
-    not print every line twice). ``out_dir=None``: a logger that writes nothing (other ranks).
+    Each run has its own ``pointrecon.run`` logger (a :class:`logging.Logger` outside the
+    logging tree, so runs in threads of one process do not mix and nothing reaches the root
+    logger: Hydra's job logging, which puts a ``train.log`` handler and a console handler on the
+    root logger, would print every line twice). ``out_dir=None``: writes nothing (other ranks).
     """
 
     def __init__(self, out_dir: str | os.PathLike | None, *, console: bool = True) -> None:
         self.handlers: list[logging.Handler] = []
+        self.logger = logging.Logger("pointrecon.run", logging.INFO)
         self.enabled = out_dir is not None
         if not self.enabled:
             return
@@ -54,22 +55,20 @@ class TextLog:
             con = _ConsoleHandler()
             con.setFormatter(logging.Formatter("%(message)s"))
             self.handlers.append(con)
-        _LOG.setLevel(logging.INFO)
-        _LOG.propagate = False
         for h in self.handlers:
-            _LOG.addHandler(h)
+            self.logger.addHandler(h)
 
     def info(self, msg: str) -> None:
         if self.enabled:
-            _LOG.info(msg)
+            self.logger.info(msg)
 
     def warning(self, msg: str) -> None:
         if self.enabled:
-            _LOG.warning(msg)
+            self.logger.warning(msg)
 
     def close(self) -> None:
         for h in self.handlers:
-            _LOG.removeHandler(h)
+            self.logger.removeHandler(h)
             h.close()
         self.handlers = []
         self.enabled = False
