@@ -61,10 +61,45 @@ def _optional_int(value: Any) -> int | None:
     return int(value) if value else None
 
 
+#: the ``trainer`` keys a ``debug_caps`` entry may bound from above
+DEBUG_CAP_KEYS = ("max_epochs", "max_steps", "limit_train_batches", "limit_val_batches")
+
+
+def debug_caps(cfg: DictConfig) -> tuple[dict[str, int], list[str]]:
+    """The ``trainer`` limits after ``debug_caps`` (set by ``debug=fast``), and a note for each
+    value a cap lowered.
+
+    A debug preset is meant to win: ``pointrecon train trainer.max_epochs=50 debug=fast`` runs one
+    epoch of two batches. Hydra applies command-line values after every config file, so the preset
+    states its limits as caps, applied here as ``min(value, cap)`` (unset/0 counts as unlimited).
+    Raise or remove a cap on the command line: ``debug_caps.max_epochs=3``, ``debug_caps=null``.
+    """
+    t = cfg.trainer
+    caps = cfg.get("debug_caps") or {}
+    out: dict[str, int] = {}
+    notes: list[str] = []
+    for key in DEBUG_CAP_KEYS:
+        value = _optional_int(t.get(key))
+        cap = _optional_int(caps.get(key))
+        if cap is not None and (value is None or cap < value):
+            notes.append(
+                f"debug preset: trainer.{key} {value if value is not None else 'unlimited'} -> "
+                f"{cap} (debug_caps.{key} wins over trainer.{key}; debug_caps=null lifts it)"
+            )
+            value = cap
+        if value is not None:
+            out[key] = value
+    for key in caps:
+        if key not in DEBUG_CAP_KEYS:
+            raise ConfigError(f"debug_caps.{key}: expected one of {list(DEBUG_CAP_KEYS)}")
+    return out, notes
+
+
 def trainer_settings(cfg: DictConfig) -> TrainerSettings:
     """The typed :class:`TrainerSettings` of a composed train config (``trainer``, ``seed``,
-    ``data.shuffle``)."""
+    ``data.shuffle``), with the ``debug_caps`` applied (:func:`debug_caps`)."""
     t = cfg.trainer
+    limits, _ = debug_caps(cfg)
     metric, lower = selection_metric(t)
     precision = str(t.get("precision", "fp32"))
     if precision not in ("fp32", "bf16"):
@@ -74,10 +109,10 @@ def trainer_settings(cfg: DictConfig) -> TrainerSettings:
         accelerator=str(t.get("accelerator", "cpu")),
         strategy=str(t.get("strategy", "single")),
         backend=str(t.get("backend", "auto")),
-        max_epochs=int(t.max_epochs),
-        max_steps=_optional_int(t.get("max_steps")),
-        limit_train_batches=_optional_int(t.get("limit_train_batches")),
-        limit_val_batches=_optional_int(t.get("limit_val_batches")),
+        max_epochs=limits.get("max_epochs", 0),
+        max_steps=limits.get("max_steps"),
+        limit_train_batches=limits.get("limit_train_batches"),
+        limit_val_batches=limits.get("limit_val_batches"),
         grad_clip=float(t.grad_clip) if t.get("grad_clip") else None,
         precision=precision,
         compile=bool(t.get("compile", False)),
@@ -150,6 +185,53 @@ def training_differences(old: DictConfig, new: DictConfig) -> list[str]:
         for k in sorted(set(a) | set(b))
         if a.get(k, "<unset>") != b.get(k, "<unset>")
     ]
+
+
+_HPARAM_SKIP = ("root", "dir", "cache", "path", "num_workers")
+
+
+def _hparam_value(value: Any) -> Any:
+    if isinstance(value, bool | int | float | str):
+        return value
+    return str(value)  # lists and the like, as text
+
+
+def hparams(cfg: DictConfig) -> dict[str, Any]:
+    """Flat scalar hyperparameters of a train config for TensorBoard's HParams tab: ``seed``,
+    every scalar under ``model``, ``loss``, ``optim`` and ``sched`` (``_target_`` as the class
+    name), ``data.batch_size``, the training set's size and scan sizes, and the ``trainer``
+    settings that change training (after the ``debug_caps``)."""
+    out: dict[str, Any] = {"seed": int(cfg.get("seed", 0))}
+    for key in ("model", "loss", "optim", "sched"):
+        node = cfg.get(key)
+        if isinstance(node, DictConfig):
+            for k, v in _flat(OmegaConf.to_container(node, resolve=True), key, {}).items():
+                if v is None or v == {} or any(w in k.rsplit(".", 1)[-1] for w in _HPARAM_SKIP):
+                    continue
+                if k.endswith("._target_") or k.endswith("._partial_"):
+                    if k.endswith("._partial_"):
+                        continue
+                    v = str(v).rsplit(".", 1)[-1]
+                out[k] = _hparam_value(v)
+    data = cfg.get("data") or {}
+    if data.get("batch_size") is not None:
+        out["data.batch_size"] = int(data.batch_size)
+    train = OmegaConf.to_container(data.train, resolve=True) if "train" in data else {}
+    if isinstance(train, dict):
+        if train.get("_target_"):
+            out["data.train.dataset"] = str(train["_target_"]).rsplit(".", 1)[-1]
+        if train.get("num_samples") is not None:
+            out["data.train.num_samples"] = _hparam_value(train["num_samples"])
+        for k, v in (train.get("scan") or {}).items():
+            if isinstance(v, bool | int | float | str):
+                out[f"data.train.scan.{k}"] = v
+    s = trainer_settings(cfg)
+    for k in ("max_epochs", "max_steps", "limit_train_batches", "grad_clip", "precision"):
+        value = getattr(s, k)
+        if value is not None:
+            out[f"trainer.{k}"] = value
+    out["trainer.accelerator"] = s.accelerator
+    return out
 
 
 def check_lr(lr: Any) -> None:
@@ -267,6 +349,7 @@ class Assembly:
             torch.set_num_threads(settings.num_threads)
         seed_everything(settings.seed, deterministic=settings.deterministic)
         resume = self.resume(output_dir)
+        _, notes = debug_caps(self.cfg)
         return Trainer(
             model=self.model(),
             loss=self.loss(),
@@ -277,6 +360,9 @@ class Assembly:
             output_dir=output_dir,
             config=self.cfg,
             resume=resume,
+            hparams=hparams(self.cfg),
+            config_text=OmegaConf.to_yaml(self.cfg, resolve=True),
+            notes=notes,
         )
 
     # ------------------------------------------------------------ evaluation and inference

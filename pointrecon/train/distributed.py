@@ -66,6 +66,15 @@ def setup_distributed(strategy: str, accelerator: str, backend: str = "auto") ->
     return DistInfo(rank, local_rank, world, device, True)
 
 
+def from_main_rank(info: DistInfo, value: object) -> object:
+    """Rank 0's ``value`` on every rank (``value`` itself single-process)."""
+    if not (info.initialized and dist.is_initialized()):
+        return value
+    box = [value]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
+
+
 def barrier(info: DistInfo) -> None:
     """Wait for every rank (no-op single-process)."""
     if info.initialized and dist.is_initialized():

@@ -27,11 +27,40 @@ from pointrecon.errors import CheckpointError
 from pointrecon.models.inputs import model_inputs
 from pointrecon.train import checkpoint as ckpt_io
 from pointrecon.train.distributed import barrier, cleanup_distributed, setup_distributed
-from pointrecon.train.evaluation import batch_metrics, summarize
+from pointrecon.train.evaluation import METRICS, batch_metrics, summarize
 from pointrecon.train.run_lock import RunLock
-from pointrecon.train.run_logger import RunLogger
+from pointrecon.train.run_logger import RunLogger, TextLog
 from pointrecon.train.seed import get_rng_state, set_rng_state
 from pointrecon.utils.atomic import atomic_write_text
+
+#: on a CPU, an estimated epoch (or run) longer than this, in seconds, is reported as too large
+#: for the machine, with the smaller presets to try
+SLOW_EPOCH_S = 300.0
+SLOW_RUN_S = 3600.0
+SMALLER_PRESETS = (
+    "`debug=fast` (1 epoch of 2 batches, to check that everything runs) or `experiment=demo` "
+    "(a model and data sized for a CPU: minutes on 2 cores)"
+)
+
+
+def duration(seconds: float) -> str:
+    """``42 s``, ``7 min``, ``3.2 h``, ``2.5 days``."""
+    if seconds < 90:
+        return f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.1f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
+def _peak_memory_gb() -> float | None:
+    try:
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # KiB on Linux
+    except (ImportError, OSError, ValueError):
+        return None
 
 
 @dataclass(frozen=True)
@@ -100,6 +129,10 @@ class Trainer:
         output_dir: the run folder; logs and checkpoints go there.
         config: the run's resolved config, stored with every checkpoint (it is not read here).
         resume: continue from this checkpoint.
+        hparams: scalar hyperparameters for TensorBoard's HParams tab, written with the final
+            validation metrics at the end of :meth:`fit`.
+        config_text: the config as YAML, shown in TensorBoard's Text tab.
+        notes: lines logged when training starts (e.g. limits a debug preset applied).
     """
 
     def __init__(
@@ -114,16 +147,24 @@ class Trainer:
         *,
         config: Any = None,
         resume: Resume | None = None,
+        hparams: dict[str, Any] | None = None,
+        config_text: str | None = None,
+        notes: Iterable[str] = (),
     ) -> None:
         self.settings = s = settings
         self.config = config
+        self.hparams = dict(hparams or {})
+        self.config_text = config_text
+        self.notes = list(notes)
         self.out = Path(output_dir)
         self.dist = setup_distributed(s.strategy, s.accelerator, s.backend)
         self.device = self.dist.device
         self.lock: RunLock | None = None
+        self.text = TextLog(None)
         try:
             if self.dist.is_main:
                 self.lock = RunLock(self.out)  # one live training per run folder
+                self.text = TextLog(self.out)
                 # nothing else writes here now: clear what killed runs left
                 for folder in (self.out, self.out / "checkpoints"):
                     ckpt_io.remove_debris(folder)
@@ -186,7 +227,10 @@ class Trainer:
         self.logger = (
             RunLogger(self.out, tensorboard=s.tensorboard, rows=rows) if self.dist.is_main else None
         )
+        if self.logger and self.config_text:
+            self.logger.config_text(self.config_text)
         self._render_warned = False
+        self._timed = False
 
     # ---------------------------------------------------------------- checkpoints
     def _resume(self, resume: Resume) -> list[dict]:
@@ -274,6 +318,7 @@ class Trainer:
             dynamic_ncols=True,
         )
         losses, n_clouds, t0 = [], 0, time.perf_counter()
+        steps_before = self.global_step
         for i, batch in enumerate(bar):
             if limit and i >= int(limit):
                 break
@@ -297,6 +342,9 @@ class Trainer:
                 torch.nn.utils.clip_grad_norm_(self.model.parameters(), t.grad_clip)
             self.optimizer.step()
             self.global_step += 1
+            if not self._timed:
+                self._timed = True
+                self._report_first_step(time.perf_counter() - t0, total, max_epochs, steps_before)
             value = float(loss.detach())
             losses.append(value)
             self.history.append(value)
@@ -308,6 +356,78 @@ class Trainer:
                 self.logger.scalar("train/clouds_per_s", rate, self.global_step)
         bar.close()
         return sum(losses) / max(len(losses), 1)
+
+    def _report_first_step(
+        self, step_s: float, batches: int, max_epochs: int, steps_before: int
+    ) -> None:
+        """After the first optimizer step: the time per epoch and for the run it predicts, and on
+        a CPU, when that is long (:data:`SLOW_EPOCH_S`, :data:`SLOW_RUN_S`), the smaller presets
+        to try."""
+        s = self.settings
+        steps = batches * max(max_epochs - self.epoch, 1)
+        if s.max_steps:
+            steps = max(min(steps, s.max_steps - steps_before), 1)
+        epoch_s, run_s = step_s * batches, step_s * steps
+        epochs = max_epochs - self.epoch
+        line = (
+            f"first training step: {duration(step_s)}; estimated {duration(epoch_s)} per epoch "
+            f"({batches} batches), {duration(run_s)} for the run ({epochs} epoch{'s' if epochs != 1 else ''}"
+            + (f", at most {s.max_steps} steps" if s.max_steps else "")
+            + ", validation not counted)"
+        )
+        slow = self.device.type == "cpu" and (epoch_s > SLOW_EPOCH_S or run_s > SLOW_RUN_S)
+        if not slow:
+            self.text.info(line)
+            return
+        mem = _peak_memory_gb()
+        self.text.warning(
+            f"{line}. This is long for a CPU"
+            + (f" (peak memory so far {mem:.1f} GB)" if mem else "")
+            + ": these model and data sizes are meant for a GPU. On this machine try "
+            + SMALLER_PRESETS
+            + "; or lower data.batch_size, trainer.max_epochs or trainer.limit_train_batches."
+        )
+
+    def _start_message(self, max_epochs: int) -> None:
+        s = self.settings
+        n_params = sum(p.numel() for p in self.model.parameters())
+        limit = s.limit_train_batches
+        total = len(self.train_loader) if not limit else min(int(limit), len(self.train_loader))
+        self.text.info(
+            f"training {type(self.model).__name__} ({n_params / 1e6:.2f} M parameters) on "
+            f"{self.device}: {total} batches of {self.data.batch_size} per epoch, epochs "
+            f"{self.epoch + 1}..{max_epochs}"
+            + (f", at most {s.max_steps} steps" if s.max_steps else "")
+            + f"; run folder {self.out.resolve()}"
+        )
+        for note in self.notes:
+            self.text.info(note)
+
+    def _epoch_message(self, row: dict, max_epochs: int, elapsed: float, run_epochs: int) -> None:
+        title, lower = METRICS[self.select_metric]
+        val = row.get(f"val_{self.select_metric}")
+        best = self.best_score if self.select_lower else -self.best_score
+        left = max_epochs - self.epoch
+        eta = elapsed / max(run_epochs, 1) * left
+        parts = [
+            f"epoch {self.epoch}/{max_epochs}",
+            f"train loss {row['train_loss']:.4f}",
+            f"val {title} " + (f"{val:.3f}" if val is not None else "-"),
+            f"best {best:.3f} (epoch {self.best_epoch}, {'lower' if lower else 'higher'} is better)"
+            if self.best_epoch > 0
+            else "best -",
+            f"elapsed {duration(elapsed)}",
+            f"ETA {duration(eta)}" if left else "done",
+        ]
+        self.text.info(" | ".join(parts))
+
+    def final_metrics(self) -> dict[str, float]:
+        """The best epoch's mean validation metrics and the last training loss."""
+        best = self._best_row() or {}
+        out = {k: float(best[k]) for k in METRICS if isinstance(best.get(k), (int, float))}
+        if self.logger and self.logger.rows:
+            out["train_loss"] = float(self.logger.rows[-1]["train_loss"])
+        return out
 
     @torch.no_grad()
     def validate(self) -> dict[str, dict[str, float]]:
@@ -378,6 +498,9 @@ class Trainer:
         t = self.settings
         max_epochs = t.max_epochs
         run_epochs, last_val = 0, None
+        start = time.perf_counter()
+        self._timed = False
+        self._start_message(max_epochs)
         try:
             while self.epoch < max_epochs:
                 if t.max_steps and self.global_step >= t.max_steps:
@@ -417,9 +540,12 @@ class Trainer:
                     self.logger.scalar("train/epoch_loss", train_loss, self.epoch)
                     self.logger.scalar("train/lr", lr, self.epoch)
                     self._save(improved)
+                    self._epoch_message(row, max_epochs, time.perf_counter() - start, run_epochs)
                 barrier(self.dist)
                 if stop_after_epochs is not None and run_epochs >= stop_after_epochs:
                     break
+            if self.logger and self.hparams:
+                self.logger.hparams(self.hparams, self.final_metrics())
         finally:
             if self.logger:
                 self.logger.close()
@@ -445,8 +571,13 @@ class Trainer:
                 return {k[4:]: v for k, v in r.items() if k.startswith("val_")}
         return None
 
+    def info(self, msg: str) -> None:
+        """A line on the console and in ``train.log`` (rank 0 only)."""
+        self.text.info(msg)
+
     def close(self) -> None:
-        """Leave the process group and free the run folder."""
+        """Leave the process group, close ``train.log`` and free the run folder."""
         cleanup_distributed(self.dist)
+        self.text.close()
         if self.lock is not None:
             self.lock.release()

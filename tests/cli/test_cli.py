@@ -148,7 +148,9 @@ def test_multirun_then_sweep_report_has_one_row_per_run(tmp_path, tiny, data_cac
     assert sorted(r["optim.lr"] for r in rows) == ["0.001", "0.003"]
     assert all(float(r["cd_l1"]) > 0 for r in rows)
     assert (sweep / "sweep_report.png").stat().st_size > 0
-    assert (sweep / "sweep_report.md").read_text().count("\n") == 2 + 2
+    every = (sweep / "sweep_report.md").read_text().split("## Every run")[1]
+    assert sum(line.startswith("| ") for line in every.splitlines()) == 1 + 2  # header, 2 runs
+    assert (sweep / "sweep_groups.csv").is_file()
 
 
 def test_sweep_report_on_a_folder_without_runs_fails_clearly(tmp_path, capsys):

@@ -108,7 +108,8 @@ def _run(args: list[str], env: dict, cwd: Path) -> None:
 
 
 def test_ddp_two_process_gloo_matches_single_process(tmp_path, data_cache, compose):
-    """One optimizer step with 2 gloo ranks x 2 samples == one step on the 4-sample batch."""
+    """One optimizer step with 2 gloo ranks x 2 samples == one step on the 4-sample batch; the
+    second rank leaves no run folder of its own."""
     common = [
         "experiment=tiny",
         "debug=deterministic",
@@ -155,13 +156,16 @@ def test_ddp_two_process_gloo_matches_single_process(tmp_path, data_cache, compo
             *common,
             "trainer=ddp",
             "trainer.accelerator=cpu",
-            "data.batch_size=2",
-            f"hydra.run.dir={tmp_path / 'ddp'}",
+            "data.batch_size=2",  # no hydra.run.dir: each rank's Hydra makes its own folder
         ],
         env,
         tmp_path,
     )
-    single, ddp = _weights(tmp_path / "single"), _weights(tmp_path / "ddp")
+    # rank 1 removed the run folder its Hydra created: one folder, rank 0's, with the run
+    runs = list((tmp_path / "outputs" / "tiny").iterdir())
+    assert len(runs) == 1, runs
+    assert (runs[0] / "final_metrics.json").is_file() and (runs[0] / "train.log").is_file()
+    single, ddp = _weights(tmp_path / "single"), _weights(runs[0])
     init = build_trainer(compose("train", common + ["data.batch_size=4"]), tmp_path / "x").model
     moved = 0
     for k, w in init.state_dict().items():
