@@ -80,6 +80,11 @@ SHRINK: list[tuple[str, list[str], str]] = [
         "512 volumes, 40 epochs -> two batches of one epoch",
     ),
     (
+        r"^pointrecon train .*data=pointcloud_folder",
+        ["data.batch_size=2", "trainer.tensorboard=false", *_SMALL_C2F],
+        "16384 output points -> 1024 (the line already has debug=fast)",
+    ),
+    (
         r"^pointrecon train (?!.*experiment=)",
         [*_SMALL_TRAIN, *_SMALL_C2F],
         "a full training -> one epoch of two batches",
@@ -95,7 +100,11 @@ SHRINK: list[tuple[str, list[str], str]] = [
 ]
 
 # Blocks with a command matching one of these take more than ~30 s even shrunk.
-SLOW = [r"experiment=refiner_ablation", r"experiment=sparse_slices"]
+SLOW = [
+    r"experiment=refiner_ablation",  # nine trainings
+    r"experiment=sparse_slices",  # a training, an evaluation and a volume completion
+    r"resume=true",  # a training, two resumed trainings, three evaluations (~50 s)
+]
 
 
 # ------------------------------------------------------------------------------ parsing
@@ -250,17 +259,22 @@ def _newest(folder: Path) -> Path | None:
     return runs[-1] if runs else None
 
 
-def substitute(cmd: str, cwd: Path, standin_runs) -> str:
+def substitute(cmd: str, cwd: Path, standin_runs, chosen: dict[str, str]) -> str:
+    """``cmd`` with its placeholders replaced; ``chosen`` keeps, per block, the folder each
+    ``outputs/<task>/<run>`` stands for, so that every line of a block means the same run."""
     cmd = cmd.replace("path/to/meshes", PLACEHOLDERS["path/to/meshes"])
 
     def run_dir(m: re.Match) -> str:
-        task = m.group(1)
-        found = _newest(cwd / "outputs" / task)
-        if found is None:
-            src = standin_runs()[task]
-            found = cwd / "outputs" / task / src.name
-            shutil.copytree(src, found)
-        return f"outputs/{task}/{found.name}"
+        key = m.group(0)
+        if key not in chosen:
+            task = m.group(1)
+            found = _newest(cwd / "outputs" / task)
+            if found is None:
+                src = standin_runs()[task]
+                found = cwd / "outputs" / task / src.name
+                shutil.copytree(src, found)
+            chosen[key] = f"outputs/{task}/{found.name}"
+        return chosen[key]
 
     cmd = re.sub(r"outputs/([\w-]+)/<(?:run|time)>", run_dir, cmd)
     assert "<" not in cmd.replace("<<", ""), f"unresolved placeholder in {cmd!r}"
@@ -352,8 +366,9 @@ def test_readme_block_runs(block: Block, tmp_path, env, standin_runs, monkeypatc
         needs = shlex.split(cmd)[0]
         if needs in REQUIRES and shutil.which(needs) is None:
             pytest.skip(REQUIRES[needs])
+    chosen: dict[str, str] = {}
     for cmd in commands:
-        run = substitute(cmd, tmp_path, standin_runs)
+        run = substitute(cmd, tmp_path, standin_runs, chosen)
         extra = shrink(cmd)
         _sh(" ".join([run, *map(shlex.quote, extra)]), tmp_path, env)
 
