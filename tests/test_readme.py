@@ -101,9 +101,7 @@ SHRINK: list[tuple[str, list[str], str]] = [
 
 # Blocks with a command matching one of these take more than ~30 s even shrunk.
 SLOW = [
-    r"experiment=refiner_ablation",  # nine trainings
-    r"experiment=sparse_slices",  # a training, an evaluation and a volume completion
-    r"resume=true",  # a training, two resumed trainings, three evaluations (~50 s)
+    r"resume=true",  # a training, two resumed trainings, three evaluations (50-70 s)
 ]
 
 
