@@ -2,7 +2,8 @@
 
 Without ``ckpt`` the model shipped in the package completes the scan.
 
-Reads any point or mesh file pointrecon.io reads, normalises the scan with its own transform
+Reads a point-cloud file (any format pointrecon.io.read_point_cloud reads; a mesh must be
+sampled first, e.g. with pointrecon.io.sample_surface), normalises the scan with its own transform
 (bounding-box centre, farthest point at radius 1), completes it with the checkpoint's model,
 inverts the transform and writes the completed cloud (and optionally a mesh) atomically.
 """
