@@ -75,6 +75,16 @@ SHRINK: list[tuple[str, list[str], str]] = [
         "nine runs of 50 epochs -> nine runs of two batches",
     ),
     (
+        r"^pointrecon train .*experiment=optuna_demo",
+        ["hydra.sweeper.n_trials=2", *_SMALL_TRAIN],
+        "20 trials of the demo -> 2 trials of two batches",
+    ),
+    (
+        r"^pointrecon train .*sweep=seeds",
+        _SMALL_TRAIN,
+        "six demo trainings -> six trainings of two batches",
+    ),
+    (
         r"^pointrecon train .*experiment=sparse_slices",
         _SMALL_DATA,
         "512 volumes, 40 epochs -> two batches of one epoch",
@@ -102,6 +112,7 @@ SHRINK: list[tuple[str, list[str], str]] = [
 # Blocks with a command matching one of these take more than ~30 s even shrunk.
 SLOW = [
     r"resume=true",  # a training, two resumed trainings, three evaluations (50-70 s)
+    r"experiment=optuna_demo",  # two 2-trial studies, one through joblib processes (about 35 s)
 ]
 
 

@@ -47,7 +47,7 @@ KNOWN = {
 
 
 def _fake_multirun(root: Path) -> Path:
-    """The layout of a Hydra multirun: <root>/<job num>_<override dirname>/ with
+    """The layout of a Hydra multirun: <root>/<job num>/ with
     .hydra/overrides.yaml and the run's final_metrics.json."""
     root.mkdir(parents=True)
     (root / "multirun.yaml").write_text("hydra: {}\n")
@@ -55,7 +55,7 @@ def _fake_multirun(root: Path) -> Path:
     for lr, values in KNOWN.items():
         for seed, cd in enumerate(values):
             overrides = ["experiment=tiny", f"optim.lr={lr}", f"seed={seed}"]
-            run = root / f"{num}_optim.lr={lr},seed={seed}"
+            run = root / str(num)
             (run / ".hydra").mkdir(parents=True)
             (run / ".hydra" / "overrides.yaml").write_text(yaml.safe_dump(overrides))
             final = {
