@@ -177,9 +177,28 @@ def _training_view(cfg: DictConfig) -> dict[str, Any]:
     return out
 
 
+def _refiner_summary(view: dict[str, Any]) -> dict[str, Any]:
+    """``view`` with its ``model.refiner.*`` settings as one ``model.refiner`` entry (the class
+    and its steps), to compare against a side whose refiner is ``identity``."""
+    prefix = "model.refiner."
+    sub = {k[len(prefix) :]: v for k, v in view.items() if k.startswith(prefix)}
+    if not sub:
+        return view
+    out = {k: v for k, v in view.items() if not k.startswith(prefix)}
+    name = str(sub.get("_target_", "refiner")).rsplit(".", 1)[-1]
+    out["model.refiner"] = f"{name}(steps={sub.get('steps', '?')})"
+    return out
+
+
 def training_differences(old: DictConfig, new: DictConfig) -> list[str]:
-    """``"key: old -> new"`` for every setting that changes training and differs."""
+    """``"key: old -> new"`` for every setting that changes training and differs.
+
+    A refiner replaced by no refinement (or the reverse) is one difference, ``model.refiner``,
+    not one per setting of the refiner that is gone.
+    """
     a, b = _training_view(old), _training_view(new)
+    if ("model.refiner" in a) != ("model.refiner" in b):
+        a, b = _refiner_summary(a), _refiner_summary(b)
     return [
         f"{k}: {a.get(k, '<unset>')!r} -> {b.get(k, '<unset>')!r}"
         for k in sorted(set(a) | set(b))

@@ -56,3 +56,16 @@ def test_configs_stored_in_the_former_layout_resume_without_differences(compose)
     assert training_differences(OmegaConf.create(old), new) == []
     old["data"]["train"]["n_partial"] = 128
     assert training_differences(OmegaConf.create(old), new) == ["data.train.n_partial: 128 -> 256"]
+
+
+def test_a_refiner_replaced_by_none_is_one_difference(compose):
+    gru = compose("train", ["model=pointnet_gru"])
+    none = compose("train", ["model=pointnet_gru", "model/refiner=identity"])
+    assert training_differences(gru, none) == [
+        "model.refiner: 'SequenceRefiner(steps=3)' -> 'identity'"
+    ]
+    assert training_differences(none, gru) == [
+        "model.refiner: 'identity' -> 'SequenceRefiner(steps=3)'"
+    ]
+    steps = compose("train", ["model=pointnet_gru", "model.refiner.steps=2"])
+    assert training_differences(gru, steps) == ["model.refiner.steps: 3 -> 2"]
