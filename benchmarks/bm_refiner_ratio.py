@@ -10,11 +10,25 @@ forward+backward (train mode, gradients reset untimed) is timed windowed (W=64) 
 the median of the pair ratios is reported with their range. ``--rnn-alone`` also times the RNN
 by itself on fixed features, in pairs the same way: the bound on the step's ratio that cheaper
 features alone could reach. Writes ``refiner_ratio.{json,md}``.
+
+``--shipped [NAME]`` times instead the ``LocalSequenceRefiner`` steps of the shipped model NAME
+(``pointrecon/pretrained/NAME``, default ``default``; its weights and ``config.yaml`` sizes: hidden,
+feat_channels, local_k, the encoder's point_channels and out_channels, each step's up_factor and
+scales, window), one row per recurrent step: ``--N`` points go into the step and ``N * up_factor``
+children come out, conditioned on a partial of ``--partial`` points with random encoder features
+(B, partial, point_channels) and a random code. All inputs require grad, as inside the model
+(points and parent features come from the previous step, features and code from the encoder); the
+first step gets no parent, the later ones random parent features (B, N, hidden). The timed step
+is the whole forward (local kNN features, serialization, GRU, move, split) and backward of the
+sum of its outputs; the baseline is a copy of the same module with ``window = 0``.
+``--breakdown`` also times, in the same pairs, the local features alone and the sequence part
+(ordering, gathers, GRU) alone, both forward+backward.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import statistics
 import sys
@@ -73,9 +87,199 @@ def _rnn_step(model, seq) -> float:
     return time.perf_counter() - t0
 
 
-def main(argv: list[str] | None = None) -> int:
-    import bm_models
+def shipped_steps(name: str = "default") -> tuple[dict, list[tuple[int, torch.nn.Module]]]:
+    """(sizes from the shipped model's ``config.yaml``, [(step index, LocalSequenceRefiner)] of
+    its recurrent steps with the shipped weights, in train mode)."""
+    from omegaconf import OmegaConf
 
+    from pointrecon import pretrained
+
+    folder = pretrained.path(name)
+    cfg = OmegaConf.load(folder / "config.yaml").model
+    sizes = {
+        "model": name,
+        "hidden": int(cfg.hidden),
+        "feat_channels": int(cfg.feat_channels),
+        "local_k": int(cfg.local_k),
+        "window": int(cfg.window),
+        "order": str(cfg.order),
+        "cell": str(cfg.cell),
+        "point_channels": int(cfg.encoder.point_channels),
+        "code_channels": int(cfg.encoder.out_channels),
+        "up_factors": [int(u) for u in cfg.up_factors],
+        "steps": int(cfg.steps),
+    }
+    model = pretrained.load(name)
+    steps = [(i, r.train()) for i, r in enumerate(model.refiners) if r.recurrent]
+    return sizes, steps
+
+
+def full_length_twin(refiner: torch.nn.Module) -> torch.nn.Module:
+    """A copy of ``refiner`` (same weights) that runs its RNN over the whole sequence."""
+    twin = copy.deepcopy(refiner)
+    twin.window = 0
+    return twin
+
+
+def shipped_inputs(step: int, refiner, B: int, N: int, n_partial: int, code_channels: int):
+    """Random inputs of one shipped refiner step, all requiring grad (points and partial in the
+    model's normalised frame, [-1, 1]^3): (points, partial, partial_feats, code, parent)."""
+    from pointrecon.bench.inputs import random_points
+
+    gen = torch.Generator().manual_seed(1000 + step)
+    point_c = refiner.local_mlp[0].in_features - 3
+    points = 2 * random_points(step, B, N) - 1
+    partial = 2 * random_points(100 + step, B, n_partial) - 1
+    feats = torch.randn(B, n_partial, point_c, generator=gen)
+    code = torch.randn(B, code_channels, generator=gen)
+    parent = torch.randn(B, N, refiner.hidden, generator=gen) if step > 0 else None
+    ins = (points, partial, feats, code, parent)
+    return tuple(t.requires_grad_() if t is not None else None for t in ins)
+
+
+def _zero(model, inputs) -> None:
+    model.zero_grad(set_to_none=True)
+    for t in inputs:
+        if t is not None:
+            t.grad = None
+
+
+def _shipped_step(model, inputs) -> float:
+    """One step forward (local features, ordering, GRU, move, split) + backward, seconds."""
+    _zero(model, inputs)
+    t0 = time.perf_counter()
+    sum(o.sum() for o in model(*inputs)).backward()
+    return time.perf_counter() - t0
+
+
+def _shipped_local(model, inputs) -> float:
+    """The step's local kNN features alone, forward + backward."""
+    points, partial, feats = inputs[:3]
+    _zero(model, inputs)
+    t0 = time.perf_counter()
+    model.local_features(points, partial, feats).sum().backward()
+    return time.perf_counter() - t0
+
+
+def _shipped_sequence(model, seq_feats, points) -> float:
+    """The step's sequence part alone (ordering, gathers, RNN) on fixed features, fwd + bwd."""
+    model.zero_grad(set_to_none=True)
+    seq_feats.grad = None
+    t0 = time.perf_counter()
+    model.run_sequence(seq_feats, points).sum().backward()
+    return time.perf_counter() - t0
+
+
+def _sequence_input(model, inputs):
+    """The RNN input features of the step, computed once, detached, with grad."""
+    points, partial, feats, code, parent = inputs
+    B, M, _ = points.shape
+    with torch.no_grad():
+        if parent is None:
+            parent = points.new_zeros(B, M, model.hidden)
+        parts = [points, model.pos_mlp(points), model.code_proj(code)[:, None].expand(B, M, -1)]
+        parts += [parent, model.local_features(points, partial, feats)]
+        return torch.cat(parts, dim=-1).requires_grad_()
+
+
+def _pairs(n: int, fn, win, full, *rest) -> tuple[list[float], list[float]]:
+    """``fn(win, *rest)`` and ``fn(full, *rest)`` alternately, ``n`` pairs after a warm-up each."""
+    fn(win, *rest), fn(full, *rest)
+    w, f = [], []
+    for _ in range(n):
+        w.append(fn(win, *rest))
+        f.append(fn(full, *rest))
+    return w, f
+
+
+def _ratio_fields(prefix: str, w: list[float], f: list[float]) -> dict:
+    ratios = [b / a for a, b in zip(w, f)]
+    return {
+        f"{prefix}window_ms": [1e3 * t for t in w],
+        f"{prefix}full_ms": [1e3 * t for t in f],
+        f"{prefix}ratio_median": statistics.median(ratios),
+        f"{prefix}ratio_min": min(ratios),
+        f"{prefix}ratio_max": max(ratios),
+    }
+
+
+def run_shipped(args) -> tuple[dict, list[dict]]:
+    sizes, steps = shipped_steps(args.shipped)
+    rows = []
+    for i, win in steps:
+        full = full_length_twin(win)
+        ins = shipped_inputs(i, win, args.B, args.N, args.partial, sizes["code_channels"])
+        row = {
+            "step": i,
+            "up_factor": win.up_factor,
+            "M_in": args.N,
+            "M_out": args.N * win.up_factor,
+            "window": win.window,
+            "parent": ins[4] is not None,
+        }
+        row.update(_ratio_fields("", *_pairs(args.pairs, _shipped_step, win, full, ins)))
+        if args.breakdown:
+            seq = _sequence_input(win, ins)
+            row.update(_ratio_fields("local_", *_pairs(args.pairs, _shipped_local, win, full, ins)))
+            row.update(
+                _ratio_fields(
+                    "seq_", *_pairs(args.pairs, _shipped_sequence, win, full, seq, ins[0])
+                )
+            )
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    return sizes, rows
+
+
+def shipped_report(args, sizes: dict, rows: list[dict]) -> list[str]:
+    med = statistics.median
+    lines = [
+        f"Shipped completion model {sizes['model']!r}: its LocalSequenceRefiner steps "
+        f"(hidden {sizes['hidden']}, feat_channels {sizes['feat_channels']}, local_k "
+        f"{sizes['local_k']}, point_channels {sizes['point_channels']}, code "
+        f"{sizes['code_channels']}, up_factors {sizes['up_factors']}, window {sizes['window']}, "
+        f"order {sizes['order']}, cell {sizes['cell']}; shipped weights), each fed M_in = {args.N} "
+        f"points, B={args.B}, partial of {args.partial} points with random encoder features "
+        f"(B, {args.partial}, {sizes['point_channels']}) and a random code; every input requires "
+        f"grad. Whole step forward+backward (local kNN features, ordering, GRU, move, split), CPU, "
+        f"{args.threads} torch thread(s); windowed and full length (the same module copied with "
+        f"window=0) timed alternately, {args.pairs} pairs after a warm-up; ratio = full / windowed "
+        "per pair.",
+        "",
+        "| step | up_factor | M in -> out | windowed ms (median, min-max) | full ms (median, min-max) "
+        "| ratio median (min-max) |",
+        "|---|---|---|---|---|---|",
+    ]
+
+    def cell(ms: list[float]) -> str:
+        return f"{med(ms):.0f} ({min(ms):.0f}-{max(ms):.0f})"
+
+    for r in rows:
+        lines.append(
+            f"| {r['step']} | {r['up_factor']} | {r['M_in']} -> {r['M_out']} | "
+            f"{cell(r['window_ms'])} | {cell(r['full_ms'])} | {r['ratio_median']:.2f}x "
+            f"({r['ratio_min']:.2f}-{r['ratio_max']:.2f}) |"
+        )
+    if args.breakdown:
+        lines += [
+            "",
+            "Parts of the step, each forward+backward alone, in pairs the same way (local: the "
+            "kNN search and local MLP with max; sequence: ordering, gathers and GRU on fixed "
+            "features):",
+            "",
+            "| step | part | windowed ms (median) | full ms (median) | ratio median |",
+            "|---|---|---|---|---|",
+        ]
+        for r in rows:
+            for part, pre in (("local features", "local_"), ("sequence", "seq_")):
+                lines.append(
+                    f"| {r['step']} | {part} | {med(r[pre + 'window_ms']):.0f} | "
+                    f"{med(r[pre + 'full_ms']):.0f} | {r[pre + 'ratio_median']:.2f}x |"
+                )
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
     from pointrecon.bench.inputs import random_points
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -96,8 +300,37 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also time the RNN alone on fixed features (the part of the step W changes)",
     )
+    p.add_argument(
+        "--shipped",
+        nargs="?",
+        const="default",
+        default=None,
+        metavar="NAME",
+        help="time the shipped model's LocalSequenceRefiner steps instead (NAME: default)",
+    )
+    p.add_argument("--partial", type=int, default=2048, help="--shipped: partial points")
+    p.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="--shipped: also time the local features and the sequence part alone",
+    )
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
+    if args.shipped is not None:
+        sizes, rows = run_shipped(args)
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        meta = {**vars(args), "torch": torch.__version__, "sizes": sizes}
+        meta["step"] = "LocalSequenceRefiner forward+backward"
+        (out / "refiner_ratio.json").write_text(
+            json.dumps({"config": meta, "rows": rows}, indent=2)
+        )
+        lines = shipped_report(args, sizes, rows)
+        (out / "refiner_ratio.md").write_text("\n".join(lines) + "\n")
+        print("\n".join(lines))
+        return 0
+    from pointrecon.bench.suites import bm_models
+
     dev = torch.device("cpu")
     pts = random_points(0, args.B, args.N, dev)
     code = bm_models.random_code(0, args.B, 1024, dev)

@@ -36,7 +36,8 @@ def test_parse_variant(bm):
 
 
 def test_full_length_baseline_is_the_same_module():
-    bm_models = _load("bm_models")
+    from pointrecon.bench.suites import bm_models
+
     dev = torch.device("cpu")
     kw = {"steps": 1, "local": "conv", "embed": "sum", "hidden": 64}
     win = bm_models.build("refiner", "gru", 32, dev, None, window=64, **kw)
@@ -64,3 +65,77 @@ def test_tiny_run_reports_rows(bm, tmp_path):
     md = (tmp_path / "refiner_ratio.md").read_text()
     assert "| conv | sum | 16 |" in md and "| knn | concat | 128 |" in md
     assert "The RNN alone" in md
+
+
+def test_shipped_steps_read_the_config_and_keep_the_weights(bm):
+    from omegaconf import OmegaConf
+
+    from pointrecon import pretrained
+    from pointrecon.models import LocalSequenceRefiner
+
+    cfg = OmegaConf.load(pretrained.path("default") / "config.yaml").model
+    sizes, steps = bm.shipped_steps("default")
+    assert sizes["hidden"] == cfg.hidden and sizes["window"] == cfg.window
+    assert sizes["point_channels"] == cfg.encoder.point_channels
+    assert sizes["up_factors"] == list(cfg.up_factors)
+    assert [i for i, _ in steps] == list(range(cfg.steps))  # the recurrent steps
+    shipped = pretrained.load("default").state_dict()
+    for i, win in steps:
+        assert isinstance(win, LocalSequenceRefiner) and win.training
+        assert (win.window, win.up_factor, win.hidden) == (
+            cfg.window,
+            cfg.up_factors[i],
+            cfg.hidden,
+        )
+        assert win.local_k == cfg.local_k and win.pos_mlp[0].out_features == cfg.feat_channels
+        full = bm.full_length_twin(win)
+        assert (win.window, full.window) == (cfg.window, 0)  # the original is left windowed
+        a, b = win.state_dict(), full.state_dict()
+        assert a.keys() == b.keys()
+        assert all(torch.equal(a[k], b[k]) and a[k].data_ptr() != b[k].data_ptr() for k in a)
+        assert all(torch.equal(a[k], shipped[f"refiners.{i}.{k}"]) for k in a)  # shipped weights
+
+
+def test_full_length_twin_differs_only_by_window(bm):
+    """At M <= W the windowed step is one window: the twin gives the very same outputs; past W
+    they differ (the windows restart the RNN)."""
+    _, steps = bm.shipped_steps("default")
+    i, win = steps[-1]
+    full = bm.full_length_twin(win)
+    for n, same in ((win.window, True), (3 * win.window, False)):
+        ins = bm.shipped_inputs(i, win, 1, n, 32, win.code_proj.in_features)
+        a, b = win(*ins), full(*ins)
+        assert [x.shape for x in a] == [x.shape for x in b]
+        assert a[1].shape == (1, n * win.up_factor, 3)
+        assert all(torch.equal(x, y) for x, y in zip(a, b)) is same
+
+
+def test_shipped_inputs_require_grad(bm):
+    _, steps = bm.shipped_steps("default")
+    for i, win in steps:
+        points, partial, feats, code, parent = bm.shipped_inputs(i, win, 2, 40, 16, 512)
+        assert points.shape == (2, 40, 3) and partial.shape == (2, 16, 3)
+        assert feats.shape == (2, 16, 128) and code.shape == (2, 512)
+        assert (parent is None) == (i == 0)
+        assert all(
+            t.requires_grad for t in (points, partial, feats, code) + ((parent,) if i else ())
+        )
+        assert points.abs().max() <= 1 and partial.abs().max() <= 1
+
+
+def test_tiny_shipped_run_reports_rows(bm, tmp_path):
+    argv = ["--shipped", "--N", "96", "--partial", "24", "--B", "1", "--pairs", "2"]
+    assert bm.main([*argv, "--breakdown", "--out", str(tmp_path)]) == 0
+    data = json.loads((tmp_path / "refiner_ratio.json").read_text())
+    assert data["config"]["shipped"] == "default" and data["config"]["sizes"]["hidden"] == 64
+    rows = data["rows"]
+    assert [(r["step"], r["up_factor"], r["M_in"], r["M_out"]) for r in rows] == [
+        (0, 4, 96, 384),
+        (1, 7, 96, 672),
+    ]
+    for r in rows:
+        for pre in ("", "local_", "seq_"):
+            assert len(r[pre + "window_ms"]) == len(r[pre + "full_ms"]) == 2
+            assert r[pre + "ratio_min"] <= r[pre + "ratio_median"] <= r[pre + "ratio_max"]
+    md = (tmp_path / "refiner_ratio.md").read_text()
+    assert "| 1 | 7 | 96 -> 672 |" in md and "| 0 | local features |" in md

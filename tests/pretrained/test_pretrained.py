@@ -134,3 +134,24 @@ def test_rotating_the_scan_rotates_the_completion(shipped):
         back = complete_points(shipped, partial @ rot.T, 2048, seed=0) @ rot
         gap = cd(back, base)
         assert gap < 0.012 and gap < 0.5 * error, (r, gap, error)
+
+
+def test_shipped_model_local_features_match_the_reference():
+    """The shipped model completes a scan the same (to float rounding) with the refiner's local
+    features computed as the MLP of every gathered neighbour row."""
+    from pointrecon.data import SyntheticCompletion, collate_completion
+    from pointrecon.models import LocalSequenceRefiner
+
+    model = pretrained.load("default")
+    ds = SyntheticCompletion("test", 1, seed=0, n_partial=2048, n_complete=2048)
+    x = collate_completion([ds[0]])["partial"].points
+    with torch.no_grad():
+        fast = model(x)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(
+            LocalSequenceRefiner, "local_features", LocalSequenceRefiner.local_features_reference
+        )
+        with torch.no_grad():
+            ref = model(x)
+    for a, b in zip([fast.coarse, *fast.steps], [ref.coarse, *ref.steps]):
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-5)

@@ -101,7 +101,27 @@ class LocalSequenceRefiner(nn.Module):
         )
 
     def local_features(self, points: Tensor, partial: Tensor, partial_feats: Tensor) -> Tensor:
-        """``max_k MLP([F_j, P_j - x])`` over the nearest partial points, (B, M, f)."""
+        """``max_k MLP([F_j, P_j - x])`` over the nearest partial points, (B, M, f).
+
+        The MLP's first layer is linear, ``W [F_j, P_j - x] + b = (W [F_j, P_j] + b) - W_P x``,
+        so it runs once per partial point (N rows) and once per point (M rows), and the M K
+        neighbour rows gather its f outputs instead of C_p + 3 inputs. Same function as
+        :meth:`local_features_reference` up to float rounding.
+        """
+        k = min(self.local_k, partial.shape[1])
+        idx = _ops.knn_idx(points, partial, k).clamp_min(0)  # (B, M, K)
+        first, *rest = self.local_mlp
+        per_partial = first(torch.cat([partial_feats, partial], dim=-1))  # (B, N, f)
+        w_pos = first.weight[:, partial_feats.shape[-1] :]  # (f, 3)
+        h = _ops.gather_points(per_partial, idx) - (points @ w_pos.T)[:, :, None]
+        for layer in rest:
+            h = layer(h)
+        return h.max(dim=2).values
+
+    def local_features_reference(
+        self, points: Tensor, partial: Tensor, partial_feats: Tensor
+    ) -> Tensor:
+        """:meth:`local_features` as written: the MLP on every gathered ``[F_j, P_j - x]``."""
         k = min(self.local_k, partial.shape[1])
         idx = _ops.knn_idx(points, partial, k).clamp_min(0)  # (B, M, K)
         rel = _ops.gather_points(partial, idx) - points[:, :, None]

@@ -35,3 +35,25 @@ def test_windowed_rnn_equals_per_window_runs():
     pad = torch.cat([feats, feats.new_zeros(1, 2, 35)], dim=1)
     ref = torch.cat([r.rnn(pad[:, i : i + 4])[0] for i in range(0, 12, 4)], dim=1)[:, :10]
     torch.testing.assert_close(out, ref)
+
+
+def test_local_features_equal_the_mlp_on_gathered_neighbours():
+    """The first layer applied per partial point and per point gives the MLP of every gathered
+    ``[F_j, P_j - x]`` (up to float rounding), values and gradients."""
+    torch.manual_seed(3)
+    r = LocalSequenceRefiner(code_channels=4, point_channels=5, hidden=8, local_k=3,
+                             feat_channels=8)  # fmt: skip
+    pts = torch.rand(2, 40, 3, requires_grad=True)
+    partial = torch.rand(2, 17, 3, requires_grad=True)
+    feats = torch.randn(2, 17, 5, requires_grad=True)
+    grads = []
+    for fn in (r.local_features, r.local_features_reference):
+        r.zero_grad(set_to_none=True)
+        out = fn(pts, partial, feats)
+        g = torch.autograd.grad(
+            out.square().sum(), [pts, partial, feats, *r.local_mlp.parameters()]
+        )
+        grads.append((out, *g))
+    for a, b in zip(*grads):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+    assert grads[0][0].shape == (2, 40, 8)
