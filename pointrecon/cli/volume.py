@@ -18,7 +18,6 @@ from omegaconf import DictConfig
 from pointrecon.cli._errors import reports_errors
 from pointrecon.cli._paths import conf_dir
 from pointrecon.errors import ConfigError
-from pointrecon.utils.instantiate import check_targets
 from pointrecon.utils.outputs import check_output
 
 _CLOUD_EXTENSIONS = (".ply", ".pcd", ".xyz", ".npy", ".pts", ".txt")
@@ -32,9 +31,10 @@ def _opt(cfg: DictConfig, key: str):
 def run_volume(cfg: DictConfig) -> dict[str, Path]:
     """Run the command on a composed config; returns the written paths by kind."""
     from pointrecon.io import read_volume, sample_surface, write_mesh, write_points
+    from pointrecon.train.assembly import Assembly
     from pointrecon.volumes import extract_surface
 
-    check_targets(cfg, list(cfg.get("allowed_targets") or []))
+    assembly = Assembly(cfg)  # the allow-list check, before anything is read
     out = Path(str(cfg.output))
     if out.suffix.lower() not in _CLOUD_EXTENSIONS:
         raise ConfigError(
@@ -63,7 +63,7 @@ def run_volume(cfg: DictConfig) -> dict[str, Path]:
     label = None if cfg.get("label") is None else int(cfg.label)
     level = None if cfg.get("level") is None else float(cfg.level)
     if cfg.get("complete"):
-        points, mesh = _complete(volume, cfg, level, label), None
+        points, mesh = _complete(assembly, volume, cfg, level, label), None
     else:
         mesh = extract_surface(
             volume,
@@ -97,16 +97,15 @@ def run_volume(cfg: DictConfig) -> dict[str, Path]:
     return targets
 
 
-def _complete(volume, cfg: DictConfig, level: float | None, label: int | None):
+def _complete(assembly, volume, cfg: DictConfig, level: float | None, label: int | None):
     """Sparse-slice completion of ``volume`` with the checkpoint ``cfg.ckpt``."""
-    from pointrecon.train.assembly import Assembly
     from pointrecon.train.distributed import resolve_device
     from pointrecon.train.volume_completion import complete_sparse_volume
 
     if cfg.get("ckpt") is None:
         raise ConfigError("complete=true needs ckpt=<run or checkpoint of a sparse-slice model>")
     device = resolve_device(cfg.trainer.accelerator)
-    model, _, train_cfg = Assembly(cfg).load_model(cfg.ckpt, device)
+    model, _, train_cfg = assembly.load_model(cfg.ckpt, device)
     n_in = int((train_cfg.get("data", {}) or {}).get("train", {}).get("n_partial", 1024))
     axis = None if cfg.get("slice_axis") is None else int(cfg.slice_axis)
     points = complete_sparse_volume(
