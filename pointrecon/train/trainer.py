@@ -37,6 +37,8 @@ from pointrecon.utils.atomic import atomic_write_text
 #: for the machine, with the smaller presets to try
 SLOW_EPOCH_S = 300.0
 SLOW_RUN_S = 3600.0
+#: optimizer steps timed for the estimate (the first, with its warm-up, and those after it)
+ESTIMATE_STEPS = 3
 SMALLER_PRESETS = (
     "`debug=fast` (1 epoch of 2 batches, to check that everything runs) or `experiment=demo` "
     "(a model and data sized for a CPU: minutes on 2 cores)"
@@ -343,8 +345,7 @@ class Trainer:
             self.optimizer.step()
             self.global_step += 1
             if not self._timed:
-                self._timed = True
-                self._report_first_step(time.perf_counter() - t0, total, max_epochs, steps_before)
+                self._time_steps(t0, i, total, max_epochs, steps_before)
             value = float(loss.detach())
             losses.append(value)
             self.history.append(value)
@@ -357,26 +358,56 @@ class Trainer:
         bar.close()
         return sum(losses) / max(len(losses), 1)
 
-    def _report_first_step(
-        self, step_s: float, batches: int, max_epochs: int, steps_before: int
+    def _time_steps(
+        self, t0: float, i: int, total: int, max_epochs: int, steps_before: int
     ) -> None:
-        """After the first optimizer step: the time per epoch and for the run it predicts, and on
-        a CPU, when that is long (:data:`SLOW_EPOCH_S`, :data:`SLOW_RUN_S`), the smaller presets
-        to try."""
-        s = self.settings
+        """Time the first :data:`ESTIMATE_STEPS` optimizer steps and report once.
+
+        The first step carries the warm-up (loader workers starting, the first batch, lazy
+        allocations), so the estimate comes from the steps after it. Where the first step alone
+        already predicts a long run on a CPU, the warning comes at once rather than later.
+        """
+        now = time.perf_counter()
+        if i == 0:
+            self._first_step = (now - t0, now)
+            first_s = now - t0
+            left = self._steps_left(total, max_epochs, steps_before)
+            if min(total, left) == 1 or self._is_slow(first_s * total, first_s * left):
+                self._timed = True
+                self._report_first_step(first_s, total, max_epochs, steps_before, first_s)
+            return
+        if i + 1 >= min(ESTIMATE_STEPS, total):
+            self._timed = True
+            first_s, t1 = self._first_step
+            self._report_first_step((now - t1) / i, total, max_epochs, steps_before, first_s)
+
+    def _steps_left(self, batches: int, max_epochs: int, steps_before: int) -> int:
         steps = batches * max(max_epochs - self.epoch, 1)
-        if s.max_steps:
-            steps = max(min(steps, s.max_steps - steps_before), 1)
+        if self.settings.max_steps:
+            steps = max(min(steps, self.settings.max_steps - steps_before), 1)
+        return steps
+
+    def _is_slow(self, epoch_s: float, run_s: float) -> bool:
+        return self.device.type == "cpu" and (epoch_s > SLOW_EPOCH_S or run_s > SLOW_RUN_S)
+
+    def _report_first_step(
+        self, step_s: float, batches: int, max_epochs: int, steps_before: int, first_s: float
+    ) -> None:
+        """The time per epoch and for the run that ``step_s`` (seconds per optimizer step)
+        predicts, and on a CPU, when that is long (:data:`SLOW_EPOCH_S`, :data:`SLOW_RUN_S`), the
+        smaller presets to try. ``first_s`` is the first step's time, warm-up included."""
+        s = self.settings
+        steps = self._steps_left(batches, max_epochs, steps_before)
         epoch_s, run_s = step_s * batches, step_s * steps
         epochs = max_epochs - self.epoch
+        then = "" if step_s == first_s else f", then {duration(step_s)} per step"
         line = (
-            f"first training step: {duration(step_s)}; estimated {duration(epoch_s)} per epoch "
+            f"first training step: {duration(first_s)}{then}; estimated {duration(epoch_s)} per epoch "
             f"({batches} batches), {duration(run_s)} for the run ({epochs} epoch{'s' if epochs != 1 else ''}"
             + (f", at most {s.max_steps} steps" if s.max_steps else "")
             + ", validation not counted)"
         )
-        slow = self.device.type == "cpu" and (epoch_s > SLOW_EPOCH_S or run_s > SLOW_RUN_S)
-        if not slow:
+        if not self._is_slow(epoch_s, run_s):
             self.text.info(line)
             return
         mem = _peak_memory_gb()

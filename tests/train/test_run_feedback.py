@@ -131,3 +131,31 @@ def test_only_scaffold_folders_are_removed(tmp_path):
     ck = tmp_path / "ck"
     (ck / "checkpoints" / "epoch_0001").mkdir(parents=True)
     assert not remove_empty_run_folder(ck) and ck.exists()
+
+
+@pytest.mark.filterwarnings("ignore:Seems like `optimizer.step\\(\\)` has been overridden")
+def test_the_estimate_leaves_out_the_first_steps_warm_up(tiny_cfg, tmp_path, capsys, monkeypatch):
+    """A first step 50 s longer than the others (warm-up) does not enter the estimate."""
+    from pointrecon.train.assembly import Assembly
+
+    clock = {"t": 0.0, "steps": 0}
+    monkeypatch.setattr(trainer_mod.time, "perf_counter", lambda: clock["t"])
+    cfg = tiny_cfg(*SMALL, "trainer.max_epochs=1", "data.train.num_samples=16")
+    trainer = Assembly(cfg).trainer(tmp_path / "run")
+    step = trainer.optimizer.step
+
+    def timed_step(*args, **kwargs):  # the only thing that advances the clock
+        clock["steps"] += 1
+        clock["t"] += 52.0 if clock["steps"] == 1 else 2.0
+        return step(*args, **kwargs)
+
+    monkeypatch.setattr(trainer.optimizer, "step", timed_step)
+    assert len(trainer.train_loader) == 4
+    try:
+        trainer.fit()
+    finally:
+        trainer.close()
+    out = capsys.readouterr().out
+    # 4 batches: 2.0 s x 4 = 8.0 s per epoch, from steps 2 and 3; with the first step's 52 s
+    # the estimate would have been 3.5 min
+    assert "first training step: 52 s, then 2.0 s per step; estimated 8.0 s per epoch" in out
