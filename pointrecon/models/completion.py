@@ -43,7 +43,9 @@ class CompletionNet(ReconModel):
         seeds_fc, seeds_partial: seed counts decoded from the code / sampled from the partial.
         up_factors: children per point at each step.
         steps: how many of the steps are recurrent and locally conditioned (from the first).
-        hidden, window, order, cell, local_k, feat_channels: see :class:`LocalSequenceRefiner`.
+        hidden, window, order, cell, local_k, feat_channels, embed, local: see
+            :class:`LocalSequenceRefiner` (``embed="sum"`` and ``local="linear"`` give a cheaper
+            step whose cost depends more on the window; the defaults are the shipped model's).
         move_scales, split_scales: per-step bounds of the moves and of the child offsets.
         keep_partial: put the observed points in the output.
         normalize_input: present the partial to the network in the frame fitted on it (centre
@@ -85,6 +87,8 @@ class CompletionNet(ReconModel):
         snap_k: int = 8,
         snap_depth: float = 0.0,
         consensus_tau: float = 0.0,
+        embed: str = "concat",
+        local: str = "mlp",
     ) -> None:
         super().__init__()
         ups = [int(u) for u in up_factors]
@@ -119,7 +123,7 @@ class CompletionNet(ReconModel):
             LocalSequenceRefiner(
                 code_c, point_c, hidden=hidden, up_factor=u, scale=float(ms),
                 split_scale=float(ss), window=window, order=order, cell=cell, local_k=local_k,
-                feat_channels=feat_channels, recurrent=i < steps,
+                feat_channels=feat_channels, recurrent=i < steps, embed=embed, local=local,
             )
             for i, (u, ms, ss) in enumerate(zip(ups, move_scales, split_scales))
         )  # fmt: skip
