@@ -23,6 +23,11 @@ is the whole forward (local kNN features, serialization, GRU, move, split) and b
 sum of its outputs; the baseline is a copy of the same module with ``window = 0``.
 ``--breakdown`` also times, in the same pairs, the local features alone and the sequence part
 (ordering, gathers, GRU) alone, both forward+backward.
+``--set KEY=VALUE ...`` (with ``--shipped``) overrides ``LocalSequenceRefiner`` arguments of
+every step, e.g. ``--set embed=sum local=linear local_k=2``: the step is rebuilt at the shipped
+sizes with those changes, keeping the shipped weights where they still fit (same parameter
+names and shapes, e.g. ``local_k`` or ``window``), else with seeded random weights (the time of
+a step does not depend on its weight values).
 """
 
 from __future__ import annotations
@@ -87,9 +92,55 @@ def _rnn_step(model, seq) -> float:
     return time.perf_counter() - t0
 
 
-def shipped_steps(name: str = "default") -> tuple[dict, list[tuple[int, torch.nn.Module]]]:
+def _parse_set(spec: str) -> tuple[str, object]:
+    """``KEY=VALUE`` with VALUE read as YAML (``2`` -> int, ``sum`` -> str, ``true`` -> bool)."""
+    import yaml
+
+    key, sep, value = spec.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {spec!r}")
+    return key, yaml.safe_load(value)
+
+
+def refiner_kwargs(refiner) -> dict:
+    """The ``LocalSequenceRefiner`` arguments that rebuild ``refiner`` (a recurrent step)."""
+    return {
+        "code_channels": refiner.code_proj.in_features,
+        "point_channels": refiner.local_mlp[0].in_features - 3,
+        "hidden": refiner.hidden,
+        "up_factor": refiner.up_factor,
+        "scale": refiner.scale,
+        "split_scale": refiner.split_scale,
+        "window": refiner.window,
+        "order": refiner.order,
+        "cell": "gru" if isinstance(refiner.rnn, torch.nn.GRU) else "lstm",
+        "local_k": refiner.local_k,
+        "feat_channels": refiner.pos_mlp[0].out_features,
+        "embed": refiner.embed,
+        "local": refiner.local,
+    }
+
+
+def override_step(step: int, refiner, overrides: dict) -> tuple[torch.nn.Module, bool]:
+    """``refiner`` rebuilt with ``overrides`` (train mode) and whether it kept its weights."""
+    from pointrecon.models import LocalSequenceRefiner
+
+    torch.manual_seed(step)
+    new = LocalSequenceRefiner(**{**refiner_kwargs(refiner), **overrides})
+    old, fresh = refiner.state_dict(), new.state_dict()
+    fits = old.keys() == fresh.keys() and all(old[k].shape == fresh[k].shape for k in old)
+    if fits:
+        new.load_state_dict(old)
+    return new.train(), fits
+
+
+def shipped_steps(
+    name: str = "default", overrides: dict | None = None
+) -> tuple[dict, list[tuple[int, torch.nn.Module]]]:
     """(sizes from the shipped model's ``config.yaml``, [(step index, LocalSequenceRefiner)] of
-    its recurrent steps with the shipped weights, in train mode)."""
+    its recurrent steps with the shipped weights, in train mode). With ``overrides`` each step
+    is rebuilt with them (:func:`override_step`); ``sizes`` then records them and whether the
+    shipped weights were kept."""
     from omegaconf import OmegaConf
 
     from pointrecon import pretrained
@@ -111,6 +162,11 @@ def shipped_steps(name: str = "default") -> tuple[dict, list[tuple[int, torch.nn
     }
     model = pretrained.load(name)
     steps = [(i, r.train()) for i, r in enumerate(model.refiners) if r.recurrent]
+    if overrides:
+        rebuilt = [(i, *override_step(i, r, overrides)) for i, r in steps]
+        steps = [(i, r) for i, r, _ in rebuilt]
+        sizes["overrides"] = dict(overrides)
+        sizes["shipped_weights"] = all(kept for _, _, kept in rebuilt)
     return sizes, steps
 
 
@@ -172,14 +228,8 @@ def _shipped_sequence(model, seq_feats, points) -> float:
 
 def _sequence_input(model, inputs):
     """The RNN input features of the step, computed once, detached, with grad."""
-    points, partial, feats, code, parent = inputs
-    B, M, _ = points.shape
     with torch.no_grad():
-        if parent is None:
-            parent = points.new_zeros(B, M, model.hidden)
-        parts = [points, model.pos_mlp(points), model.code_proj(code)[:, None].expand(B, M, -1)]
-        parts += [parent, model.local_features(points, partial, feats)]
-        return torch.cat(parts, dim=-1).requires_grad_()
+        return model.point_features(*inputs).requires_grad_()
 
 
 def _pairs(n: int, fn, win, full, *rest) -> tuple[list[float], list[float]]:
@@ -204,7 +254,7 @@ def _ratio_fields(prefix: str, w: list[float], f: list[float]) -> dict:
 
 
 def run_shipped(args) -> tuple[dict, list[dict]]:
-    sizes, steps = shipped_steps(args.shipped)
+    sizes, steps = shipped_steps(args.shipped, dict(args.set or []))
     rows = []
     for i, win in steps:
         full = full_length_twin(win)
@@ -231,6 +281,14 @@ def run_shipped(args) -> tuple[dict, list[dict]]:
     return sizes, rows
 
 
+def _weights(sizes: dict) -> str:
+    if "overrides" not in sizes:
+        return "shipped weights"
+    sets = " ".join(f"{k}={v}" for k, v in sizes["overrides"].items())
+    kept = "shipped weights" if sizes["shipped_weights"] else "seeded random weights"
+    return f"overridden: {sets}, {kept}"
+
+
 def shipped_report(args, sizes: dict, rows: list[dict]) -> list[str]:
     med = statistics.median
     lines = [
@@ -238,7 +296,7 @@ def shipped_report(args, sizes: dict, rows: list[dict]) -> list[str]:
         f"(hidden {sizes['hidden']}, feat_channels {sizes['feat_channels']}, local_k "
         f"{sizes['local_k']}, point_channels {sizes['point_channels']}, code "
         f"{sizes['code_channels']}, up_factors {sizes['up_factors']}, window {sizes['window']}, "
-        f"order {sizes['order']}, cell {sizes['cell']}; shipped weights), each fed M_in = {args.N} "
+        f"order {sizes['order']}, cell {sizes['cell']}; {_weights(sizes)}), each fed M_in = {args.N} "
         f"points, B={args.B}, partial of {args.partial} points with random encoder features "
         f"(B, {args.partial}, {sizes['point_channels']}) and a random code; every input requires "
         f"grad. Whole step forward+backward (local kNN features, ordering, GRU, move, split), CPU, "
@@ -314,7 +372,17 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="--shipped: also time the local features and the sequence part alone",
     )
+    p.add_argument(
+        "--set",
+        nargs="*",
+        type=_parse_set,
+        default=None,
+        metavar="KEY=VALUE",
+        help="--shipped: override refiner arguments, e.g. embed=sum local=linear local_k=2",
+    )
     args = p.parse_args(argv)
+    if args.set and args.shipped is None:
+        p.error("--set needs --shipped")
     torch.set_num_threads(args.threads)
     if args.shipped is not None:
         sizes, rows = run_shipped(args)

@@ -139,3 +139,49 @@ def test_tiny_shipped_run_reports_rows(bm, tmp_path):
             assert r[pre + "ratio_min"] <= r[pre + "ratio_median"] <= r[pre + "ratio_max"]
     md = (tmp_path / "refiner_ratio.md").read_text()
     assert "| 1 | 7 | 96 -> 672 |" in md and "| 0 | local features |" in md
+
+
+def test_parse_set(bm):
+    assert bm._parse_set("local_k=2") == ("local_k", 2)
+    assert bm._parse_set("embed=sum") == ("embed", "sum")
+    with pytest.raises(argparse.ArgumentTypeError):
+        bm._parse_set("embed")
+
+
+def test_overrides_rebuild_the_steps(bm):
+    """An override that keeps every parameter's shape keeps the shipped weights; one that changes
+    the parameters (embed=sum) gives the requested module at the shipped sizes."""
+    _, shipped = bm.shipped_steps("default")
+    sizes, steps = bm.shipped_steps("default", {"local_k": 2})
+    assert sizes["overrides"] == {"local_k": 2} and sizes["shipped_weights"]
+    for (_, a), (_, b) in zip(shipped, steps):
+        assert b.local_k == 2 and b.training and a.local_k != 2
+        sa, sb = a.state_dict(), b.state_dict()
+        assert sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
+    sizes, steps = bm.shipped_steps("default", {"embed": "sum", "local": "linear", "local_k": 1})
+    assert not sizes["shipped_weights"]
+    for (_, a), (_, b) in zip(shipped, steps):
+        assert (b.embed, b.local, b.local_k) == ("sum", "linear", 1)
+        assert bm.refiner_kwargs(b) == {
+            **bm.refiner_kwargs(a),
+            "embed": "sum",
+            "local": "linear",
+            "local_k": 1,
+        }
+        assert b.rnn.input_size == 3 + b.pos_mlp[0].out_features
+
+
+def test_tiny_shipped_run_with_overrides(bm, tmp_path):
+    argv = ["--shipped", "--N", "96", "--partial", "24", "--B", "1", "--pairs", "1"]
+    argv += ["--breakdown", "--out", str(tmp_path), "--set", "embed=sum", "local=linear"]
+    assert bm.main(argv) == 0
+    data = json.loads((tmp_path / "refiner_ratio.json").read_text())
+    assert data["config"]["sizes"]["overrides"] == {"embed": "sum", "local": "linear"}
+    assert len(data["rows"]) == 2
+    md = (tmp_path / "refiner_ratio.md").read_text()
+    assert "overridden: embed=sum local=linear, seeded random weights" in md
+
+
+def test_set_needs_shipped(bm, tmp_path):
+    with pytest.raises(SystemExit):
+        bm.main(["--set", "embed=sum", "--out", str(tmp_path)])
