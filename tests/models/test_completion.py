@@ -87,3 +87,20 @@ def test_ragged_input_is_refused_with_a_message():
     m = small_model()
     with pytest.raises(ValueError, match="resample"):
         m(torch.rand(2, 20, 3), lengths=torch.tensor([20, 15]))
+
+
+def test_refiner_options_reach_every_recurrent_step():
+    """embed/local go to every LocalSequenceRefiner; the model trains (gradients everywhere the
+    step reaches) and its sizes do not change."""
+    m = small_model(embed="sum", local="linear", local_k=1, steps=1).train()
+    assert [(r.embed, r.local, r.local_k) for r in m.refiners] == [("sum", "linear", 1)] * 2
+    assert m.refiners[0].rnn.input_size == 3 + 8
+    assert [(r.embed, r.local) for r in small_model().refiners] == [("concat", "mlp")] * 2
+    x = torch.rand(2, 40, 3)
+    out = m(x)
+    assert out.fine.shape == (2, m.num_output_points(40), 3) == (2, 136, 3)
+    out.fine.square().sum().backward()
+    for name, p in m.named_parameters():
+        if name.startswith("refiners.0.parent_proj.weight"):  # the first step has no parent
+            continue
+        assert p.grad is not None and torch.isfinite(p.grad).all(), name
