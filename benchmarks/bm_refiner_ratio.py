@@ -18,9 +18,14 @@ scales, window), one row per recurrent step: ``--N`` points go into the step and
 children come out, conditioned on a partial of ``--partial`` points with random encoder features
 (B, partial, point_channels) and a random code. All inputs require grad, as inside the model
 (points and parent features come from the previous step, features and code from the encoder); the
-first step gets no parent, the later ones random parent features (B, N, hidden). The timed step
-is the whole forward (local kNN features, serialization, GRU, move, split) and backward of the
-sum of its outputs; the baseline is a copy of the same module with ``window = 0``.
+first step gets no parent, the later ones random parent features, one row per parent as
+``CompletionNet`` passes them, (B, N / r_prev, hidden) with r_prev the previous step's up factor.
+The timed step is ``LocalSequenceRefiner.step``, the whole forward (local kNN features,
+serialization, GRU, move, split) and backward of the sum of its outputs (moved points, children
+and the per-point features that the children inherit); the baseline is a copy of the same module
+with ``window = 0``. ``--repeated-parents`` times instead the step as ``CompletionNet`` ran it
+before it passed the parent features unrepeated: ``forward`` with the parent features repeated to
+(B, N, hidden) and the child features returned repeated, (B, N r, hidden).
 ``--breakdown`` also times, in the same pairs, the local features alone and the sequence part
 (ordering, gathers, GRU) alone, both forward+backward.
 ``--set KEY=VALUE ...`` (with ``--shipped``) overrides ``LocalSequenceRefiner`` arguments of
@@ -177,9 +182,20 @@ def full_length_twin(refiner: torch.nn.Module) -> torch.nn.Module:
     return twin
 
 
-def shipped_inputs(step: int, refiner, B: int, N: int, n_partial: int, code_channels: int):
+def shipped_inputs(
+    step: int,
+    refiner,
+    B: int,
+    N: int,
+    n_partial: int,
+    code_channels: int,
+    parent_repeat: int = 1,
+    repeated: bool = False,
+):
     """Random inputs of one shipped refiner step, all requiring grad (points and partial in the
-    model's normalised frame, [-1, 1]^3): (points, partial, partial_feats, code, parent)."""
+    model's normalised frame, [-1, 1]^3): (points, partial, partial_feats, code, parent,
+    parent_repeat). ``parent`` is (B, N / parent_repeat, hidden), or None at step 0; with
+    ``repeated`` it is repeated to (B, N, hidden) and ``parent_repeat`` is 1 (the old chaining)."""
     from pointrecon.bench.inputs import random_points
 
     gen = torch.Generator().manual_seed(1000 + step)
@@ -188,15 +204,20 @@ def shipped_inputs(step: int, refiner, B: int, N: int, n_partial: int, code_chan
     partial = 2 * random_points(100 + step, B, n_partial) - 1
     feats = torch.randn(B, n_partial, point_c, generator=gen)
     code = torch.randn(B, code_channels, generator=gen)
-    parent = torch.randn(B, N, refiner.hidden, generator=gen) if step > 0 else None
+    parent = None
+    if step > 0:
+        parent = torch.randn(B, N // parent_repeat, refiner.hidden, generator=gen)
+        if repeated:
+            parent = parent.repeat_interleave(parent_repeat, dim=1)
+    q = 1 if repeated or parent is None else parent_repeat
     ins = (points, partial, feats, code, parent)
-    return tuple(t.requires_grad_() if t is not None else None for t in ins)
+    return (*(t.requires_grad_() if t is not None else None for t in ins), q)
 
 
 def _zero(model, inputs) -> None:
     model.zero_grad(set_to_none=True)
     for t in inputs:
-        if t is not None:
+        if isinstance(t, torch.Tensor):
             t.grad = None
 
 
@@ -204,7 +225,15 @@ def _shipped_step(model, inputs) -> float:
     """One step forward (local features, ordering, GRU, move, split) + backward, seconds."""
     _zero(model, inputs)
     t0 = time.perf_counter()
-    sum(o.sum() for o in model(*inputs)).backward()
+    sum(o.sum() for o in model.step(*inputs)).backward()
+    return time.perf_counter() - t0
+
+
+def _shipped_step_repeated(model, inputs) -> float:
+    """The step as chained before: ``forward`` (child features repeated), parents repeated."""
+    _zero(model, inputs)
+    t0 = time.perf_counter()
+    sum(o.sum() for o in model(*inputs[:5])).backward()
     return time.perf_counter() - t0
 
 
@@ -258,7 +287,11 @@ def run_shipped(args) -> tuple[dict, list[dict]]:
     rows = []
     for i, win in steps:
         full = full_length_twin(win)
-        ins = shipped_inputs(i, win, args.B, args.N, args.partial, sizes["code_channels"])
+        q = sizes["up_factors"][i - 1] if i > 0 else 1
+        ins = shipped_inputs(
+            i, win, args.B, args.N, args.partial, sizes["code_channels"], q, args.repeated_parents
+        )
+        step_fn = _shipped_step_repeated if args.repeated_parents else _shipped_step
         row = {
             "step": i,
             "up_factor": win.up_factor,
@@ -266,8 +299,10 @@ def run_shipped(args) -> tuple[dict, list[dict]]:
             "M_out": args.N * win.up_factor,
             "window": win.window,
             "parent": ins[4] is not None,
+            "parent_rows": None if ins[4] is None else ins[4].shape[1],
+            "repeated_parents": bool(args.repeated_parents),
         }
-        row.update(_ratio_fields("", *_pairs(args.pairs, _shipped_step, win, full, ins)))
+        row.update(_ratio_fields("", *_pairs(args.pairs, step_fn, win, full, ins)))
         if args.breakdown:
             seq = _sequence_input(win, ins)
             row.update(_ratio_fields("local_", *_pairs(args.pairs, _shipped_local, win, full, ins)))
@@ -289,6 +324,12 @@ def _weights(sizes: dict) -> str:
     return f"overridden: {sets}, {kept}"
 
 
+def _chaining(args) -> str:
+    if args.repeated_parents:
+        return "parent and child features repeated (forward, the chaining before)"
+    return "parent and child features unrepeated (step)"
+
+
 def shipped_report(args, sizes: dict, rows: list[dict]) -> list[str]:
     med = statistics.median
     lines = [
@@ -296,7 +337,9 @@ def shipped_report(args, sizes: dict, rows: list[dict]) -> list[str]:
         f"(hidden {sizes['hidden']}, feat_channels {sizes['feat_channels']}, local_k "
         f"{sizes['local_k']}, point_channels {sizes['point_channels']}, code "
         f"{sizes['code_channels']}, up_factors {sizes['up_factors']}, window {sizes['window']}, "
-        f"order {sizes['order']}, cell {sizes['cell']}; {_weights(sizes)}), each fed M_in = {args.N} "
+        f"order {sizes['order']}, cell {sizes['cell']}; {_weights(sizes)}; "
+        f"{_chaining(args)}"
+        f"), each fed M_in = {args.N} "
         f"points, B={args.B}, partial of {args.partial} points with random encoder features "
         f"(B, {args.partial}, {sizes['point_channels']}) and a random code; every input requires "
         f"grad. Whole step forward+backward (local kNN features, ordering, GRU, move, split), CPU, "
@@ -371,6 +414,11 @@ def main(argv: list[str] | None = None) -> int:
         "--breakdown",
         action="store_true",
         help="--shipped: also time the local features and the sequence part alone",
+    )
+    p.add_argument(
+        "--repeated-parents",
+        action="store_true",
+        help="--shipped: time the step as chained before (parent and child features repeated)",
     )
     p.add_argument(
         "--set",

@@ -148,9 +148,10 @@ class CompletionNet(ReconModel):
             idx = _ops.fps(partial, min(self.seeds_partial, N))
             points = torch.cat([coarse, _ops.gather_points(partial, idx)], dim=1)
         outputs: list[Tensor] = []
-        parent = None
+        parent, repeat = None, 1  # parent features, one row per `repeat` points
         for refiner in self.refiners:
-            moved, points, parent = refiner(points, partial, feats, code, parent)
+            moved, points, parent = refiner.step(points, partial, feats, code, parent, repeat)
+            repeat = refiner.up_factor
             outputs.append(moved)
         return coarse, outputs, points
 

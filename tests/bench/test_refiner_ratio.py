@@ -104,19 +104,36 @@ def test_full_length_twin_differs_only_by_window(bm):
     full = bm.full_length_twin(win)
     for n, same in ((win.window, True), (3 * win.window, False)):
         ins = bm.shipped_inputs(i, win, 1, n, 32, win.code_proj.in_features)
-        a, b = win(*ins), full(*ins)
+        a, b = win.step(*ins), full.step(*ins)
         assert [x.shape for x in a] == [x.shape for x in b]
         assert a[1].shape == (1, n * win.up_factor, 3)
         assert all(torch.equal(x, y) for x, y in zip(a, b)) is same
 
 
+def test_shipped_inputs_pass_the_parents_unrepeated_or_repeated(bm):
+    """Step 1 gets one parent row per r_prev points (as CompletionNet chains the steps), or with
+    ``repeated`` the same rows repeated r_prev times; both give the same step outputs."""
+    _, steps = bm.shipped_steps("default")
+    i, win = steps[1]
+    a = bm.shipped_inputs(i, win, 2, 40, 16, 512, parent_repeat=4)
+    b = bm.shipped_inputs(i, win, 2, 40, 16, 512, parent_repeat=4, repeated=True)
+    assert a[4].shape == (2, 10, 64) and a[5] == 4
+    assert b[4].shape == (2, 40, 64) and b[5] == 1
+    assert torch.equal(b[4], a[4].repeat_interleave(4, dim=1))
+    new, old = win.step(*a), win(*b[:5])
+    torch.testing.assert_close(new[0], old[0], rtol=0, atol=1e-6)
+    torch.testing.assert_close(new[1], old[1], rtol=0, atol=1e-6)
+    torch.testing.assert_close(new[2].repeat_interleave(7, dim=1), old[2], rtol=0, atol=1e-6)
+
+
 def test_shipped_inputs_require_grad(bm):
     _, steps = bm.shipped_steps("default")
     for i, win in steps:
-        points, partial, feats, code, parent = bm.shipped_inputs(i, win, 2, 40, 16, 512)
+        points, partial, feats, code, parent, q = bm.shipped_inputs(i, win, 2, 40, 16, 512, 4)
         assert points.shape == (2, 40, 3) and partial.shape == (2, 16, 3)
         assert feats.shape == (2, 16, 128) and code.shape == (2, 512)
         assert (parent is None) == (i == 0)
+        assert q == (4 if i else 1) and (i == 0 or parent.shape == (2, 10, 64))
         assert all(
             t.requires_grad for t in (points, partial, feats, code) + ((parent,) if i else ())
         )
@@ -137,8 +154,12 @@ def test_tiny_shipped_run_reports_rows(bm, tmp_path):
         for pre in ("", "local_", "seq_"):
             assert len(r[pre + "window_ms"]) == len(r[pre + "full_ms"]) == 2
             assert r[pre + "ratio_min"] <= r[pre + "ratio_median"] <= r[pre + "ratio_max"]
+    assert [r["parent_rows"] for r in rows] == [None, 24]  # one row per parent of step 0
     md = (tmp_path / "refiner_ratio.md").read_text()
     assert "| 1 | 7 | 96 -> 672 |" in md and "| 0 | local features |" in md
+    assert bm.main([*argv, "--repeated-parents", "--out", str(tmp_path)]) == 0
+    rows = json.loads((tmp_path / "refiner_ratio.json").read_text())["rows"]
+    assert [r["parent_rows"] for r in rows] == [None, 96] and rows[1]["repeated_parents"]
 
 
 def test_parse_set(bm):

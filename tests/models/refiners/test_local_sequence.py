@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
-from pointrecon.models import LocalSequenceRefiner
+from pointrecon.models import CompletionNet, LocalPointNet, LocalSequenceRefiner, _ops
 
 
 def test_refiner_sees_the_partial_near_each_point():
@@ -126,6 +127,7 @@ def test_shipped_model_outputs_are_the_same_as_before_the_options():
         new = model(x)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(LocalSequenceRefiner, "forward", _forward_before_options)
+        mp.setattr(CompletionNet, "_refine", _refine_repeated)
         with torch.no_grad():
             old = model(x)
     for a, b in zip([new.coarse, new.fine, *new.steps], [old.coarse, old.fine, *old.steps]):
@@ -166,8 +168,8 @@ def test_embed_sum_is_the_sum_of_the_embeddings():
 def test_local_linear_is_one_layer_then_max_then_relu():
     """local="linear": ``ReLU(max_k Linear([F_j, P_j - x]))``, written out naively, against the
     fused path (max over the gathered per-partial rows minus ``W_P x``) and the module's
-    reference path, values and gradients, for k = 1 and k = 3."""
-    for k in (1, 3):
+    reference path, values and gradients, for k = 1, 2 (the elementwise maximum) and 3."""
+    for k in (1, 2, 3):
         torch.manual_seed(8)
         r = LocalSequenceRefiner(4, 5, hidden=8, local_k=k, feat_channels=8, local="linear")
         lin = r.local_mlp[0]
@@ -230,3 +232,177 @@ def test_option_names_are_checked():
         LocalSequenceRefiner(4, 5, embed="mean")
     with pytest.raises(ValueError, match="local"):
         LocalSequenceRefiner(4, 5, local="conv")
+
+
+def _refine_repeated(self, partial, lengths):
+    """``CompletionNet._refine`` as it chained the steps before ``step``: each step's child
+    features repeated r times (``forward``) and passed whole to the next step."""
+    B, N, _ = partial.shape
+    enc = self.encoder(partial, lengths)
+    code, feats = enc.code, enc.point_feats
+    coarse = self.seed_mlp(code).reshape(B, self.seeds_fc, 3)
+    points = coarse
+    if self.seeds_partial:
+        idx = _ops.fps(partial, min(self.seeds_partial, N))
+        points = torch.cat([coarse, _ops.gather_points(partial, idx)], dim=1)
+    outputs, parent = [], None
+    for refiner in self.refiners:
+        moved, points, parent = refiner(points, partial, feats, code, parent)
+        outputs.append(moved)
+    return coarse, outputs, points
+
+
+def _close(a, b, tol=1e-6):
+    """``|a - b| <= tol`` elementwise, relative to the largest magnitude when it is over 1."""
+    scale = max(1.0, b.abs().max().item())
+    assert (a - b).abs().max().item() <= tol * scale, (a - b).abs().max().item()
+
+
+OPTIONS = [
+    {"embed": e, "local": loc, "local_k": k}
+    for e in ("concat", "sum")
+    for loc, k in (("mlp", 3), ("linear", 2), ("linear", 1))
+]
+
+
+def test_step_with_unrepeated_parents_is_forward_with_repeated_parents():
+    """``step(parent (B, M / q, H), q)`` gives what ``forward`` gives on the parent rows
+    repeated q times, and its ``h`` repeated r times is ``forward``'s child features: values and
+    gradients (inputs and parameters), every option, recurrent or not, to 1e-6."""
+    for opts in OPTIONS:
+        for recurrent in (True, False):
+            torch.manual_seed(13)
+            r = LocalSequenceRefiner(code_channels=4, point_channels=5, hidden=8, up_factor=3,
+                                     window=4, feat_channels=8, recurrent=recurrent, **opts)  # fmt: skip
+            pts, partial, feats, code, _ = _inputs(14, M=24)
+            parent = torch.randn(2, 6, 8, requires_grad=True)
+            ins = [pts, partial, feats, code, parent]
+            got = []
+            for new in (True, False):
+                if new:
+                    moved, children, h = r.step(pts, partial, feats, code, parent, 4)
+                    child = h.repeat_interleave(3, dim=1)
+                else:
+                    rep = parent.repeat_interleave(4, dim=1)
+                    moved, children, child = r(pts, partial, feats, code, rep)
+                loss = moved.square().sum() + children.square().sum() + child.tanh().sum()
+                grads = torch.autograd.grad(loss, ins + list(r.parameters()), allow_unused=True)
+                got.append([moved, children, child, *grads])
+            for a, b in zip(*got):
+                if a is None or b is None:
+                    assert a is None and b is None
+                    continue
+                _close(a, b)
+
+
+def test_step_checks_the_parent_rows():
+    r = LocalSequenceRefiner(code_channels=4, point_channels=5, hidden=8, feat_channels=8)
+    pts, partial, feats, code, _ = _inputs(15, M=24)
+    with pytest.raises(ValueError, match="repeated"):
+        r.step(pts, partial, feats, code, torch.randn(2, 5, 8), 4)
+
+
+def _grads_of(model, x):
+    model.zero_grad(set_to_none=True)
+    x = x.clone().requires_grad_()
+    out = model(x)
+    loss = sum(s.square().mean() for s in out.steps) + out.coarse.square().mean()
+    loss.backward()
+    grads = {n: p.grad for n, p in model.named_parameters() if p.grad is not None}
+    return [out.coarse, out.fine, *out.steps], grads, x.grad
+
+
+def _same_as_repeated_chaining(model, x, exact=False):
+    """The model's outputs and gradients, as it runs and as chained before (repeated parents)."""
+    new_out, new_g, new_x = _grads_of(model, x)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(CompletionNet, "_refine", _refine_repeated)
+        old_out, old_g, old_x = _grads_of(model, x)
+    assert new_g.keys() == old_g.keys() and len(new_g) > 0
+    for a, b in zip(new_out, old_out):
+        assert a.shape == b.shape
+        if exact:
+            assert torch.equal(a, b)
+        _close(a, b)
+    for n in new_g:
+        _close(new_g[n], old_g[n])
+    _close(new_x, old_x)
+
+
+def _small_completion(**kw) -> CompletionNet:
+    torch.manual_seed(0)
+    enc = LocalPointNet(point_channels=16, out_channels=32, k=4, hidden=8)
+    args = dict(seeds_fc=8, seeds_partial=8, up_factors=[2, 3, 2], steps=2, hidden=8,
+                window=8, feat_channels=8, move_scales=[0.1, 0.05, 0.05],
+                split_scales=[0.1, 0.04, 0.04])  # fmt: skip
+    return CompletionNet(enc, **(args | kw)).train()
+
+
+@pytest.mark.parametrize("opts", OPTIONS[:1] + OPTIONS[4:5], ids=["default", "sum-linear-k2"])
+def test_completion_chains_the_steps_as_with_repeated_parents_small(opts):
+    """A small random CompletionNet (two recurrent steps and a point-MLP step): the steps chained
+    with unrepeated parent features give the outputs and gradients of the repeated chaining."""
+    model = _small_completion(**opts)
+    x = torch.rand(2, 40, 3) - 0.5
+    _same_as_repeated_chaining(model, x)
+    model.eval()
+    with torch.no_grad():
+        new = model(x)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(CompletionNet, "_refine", _refine_repeated)
+            old = model(x)
+    for a, b in zip([new.fine, *new.steps], [old.fine, *old.steps]):
+        _close(a, b)
+
+
+def test_completion_chains_the_steps_as_with_repeated_parents_shipped():
+    """The shipped model: the same outputs (bit for bit: embed="concat" repeats the parent
+    features into the RNN input either way) and gradients; and at the shipped sizes with
+    ``embed=sum local=linear local_k=2`` (random step weights) to 1e-6."""
+    from pointrecon import pretrained
+    from pointrecon.data import SyntheticCompletion, collate_completion
+
+    model = pretrained.load("default").train()
+    ds = SyntheticCompletion("test", 1, seed=0, n_partial=2048, n_complete=2048)
+    x = collate_completion([ds[0]])["partial"].points
+    _same_as_repeated_chaining(model, x, exact=True)
+    torch.manual_seed(7)
+    model.refiners = torch.nn.ModuleList(
+        LocalSequenceRefiner(
+            r.code_proj.in_features, r.local_mlp[0].in_features - 3, hidden=r.hidden,
+            up_factor=r.up_factor, scale=r.scale, split_scale=r.split_scale, window=r.window,
+            order=r.order, local_k=2, feat_channels=r.pos_mlp[0].out_features,
+            recurrent=r.recurrent, embed="sum", local="linear",
+        )
+        for r in model.refiners
+    )  # fmt: skip
+    _same_as_repeated_chaining(model.train(), x)
+
+
+def test_gather_max_and_permute_are_the_gather_and_max_they_replace():
+    """The two custom ops of the step against ``gather_points`` (+ max): the same values, and
+    gradients the same (the permutation: bit for bit; the max of 2: to float rounding)."""
+    from pointrecon.models.refiners.local_sequence import _GatherMax2, _Permute
+
+    g = torch.Generator().manual_seed(21)
+    x = torch.randn(2, 50, 6, generator=g, requires_grad=True)
+    idx = torch.randint(0, 50, (2, 300, 2), generator=g)
+    w = torch.randn(2, 300, 6, generator=g)
+    new = _GatherMax2.apply(x, idx)
+    old = _ops.gather_points(x, idx).max(dim=2).values
+    assert torch.equal(new, old)
+    torch.testing.assert_close(
+        torch.autograd.grad((new * w).sum(), x)[0],
+        torch.autograd.grad((old * w).sum(), x)[0],
+        rtol=1e-6,
+        atol=1e-6,
+    )
+    order = torch.stack([torch.randperm(50, generator=g) for _ in range(2)])
+    inverse = order.argsort(dim=1)
+    w = torch.randn(2, 50, 6, generator=g)
+    new = _Permute.apply(x, order, inverse)
+    old = _ops.gather_points(x, order)
+    assert torch.equal(new, old)
+    assert torch.equal(
+        torch.autograd.grad((new * w).sum(), x)[0], torch.autograd.grad((old * w).sum(), x)[0]
+    )
