@@ -18,8 +18,9 @@ from pointrecon.utils.instantiate import instantiate
 CONF = Path(conf_dir())
 MODELS = sorted(p.stem for p in (CONF / "model").glob("*.yaml"))
 # models built by Reconstructor and its image variants (encoder -> decoder -> refiner);
-# "completion" (CompletionNet, below) and "sparse_slice" (tests/models/test_sparse_slice*) differ
-COMPOSED = [m for m in MODELS if m not in ("completion", "sparse_slice")]
+# "completion", "completion_fast" (CompletionNet, below) and "sparse_slice"
+# (tests/models/test_sparse_slice*) differ
+COMPOSED = [m for m in MODELS if m not in ("completion", "completion_fast", "sparse_slice")]
 REQUIRED = {
     "pcn",
     "pointnet_gru",
@@ -95,6 +96,22 @@ def test_completion_model_full_size_and_small_version_trains(check_grads, chamfe
         chamfer(out.coarse, target).sum() + sum(chamfer(s, target).sum() for s in out.steps)
     ).backward()
     check_grads(small)
+
+
+def test_completion_fast_is_completion_with_the_cheaper_refiner_step():
+    """completion_fast: the completion config with embed=sum, local=linear, local_k=2 and
+    nothing else changed; it instantiates with those options in every recurrent step."""
+    from pointrecon.models import CompletionNet
+
+    base = _compose(["+model=completion"]).model
+    fast = _compose(["+model=completion_fast"]).model
+    assert (fast.embed, fast.local, fast.local_k) == ("sum", "linear", 2)
+    changed = {k for k in set(base) | set(fast) if base.get(k) != fast.get(k)}
+    assert changed == {"embed", "local", "local_k"}
+    model = instantiate(fast)
+    assert isinstance(model, CompletionNet) and model.num_output_points(2048) == 16384
+    assert [(r.embed, r.local, r.local_k) for r in model.refiners] == [("sum", "linear", 2)] * 2
+    assert all(r.recurrent and r.rnn.input_size == 3 + 64 for r in model.refiners)
 
 
 def test_order_override_and_refiner_swap():
