@@ -30,7 +30,7 @@ def run_eval(cfg: DictConfig, output_dir: str | Path) -> dict[str, Any]:
     assembly = Assembly(cfg)
     device = resolve_device(cfg.trainer.accelerator)
     model, path, train_cfg = assembly.load_model(cfg.ckpt, device)
-    data_cfg = cfg.get("data") or train_cfg.data
+    data_cfg = assembly.eval_data_config(train_cfg)
     loader = assembly.eval_data(train_cfg, str(cfg.split)).loader(str(cfg.split), shuffle=False)
     from pointrecon.data.kitti import KITTI
 

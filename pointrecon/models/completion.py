@@ -135,10 +135,11 @@ class CompletionNet(ReconModel):
             n *= r.up_factor
         return n + (num_partial if self.keep_partial else 0)
 
-    def _refine(
+    def _seed(
         self, partial: Tensor, lengths: Tensor | None
-    ) -> tuple[Tensor, list[Tensor], Tensor]:
-        """(coarse seeds, moved points of each step, last children) for a normalised partial."""
+    ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """(coarse seeds, seed points, global code, per-point features) for a normalised
+        partial: the decoded seeds plus the farthest-point samples of the partial."""
         B, N, _ = partial.shape
         enc = self.encoder(partial, lengths)
         code, feats = enc.code, enc.point_feats
@@ -147,6 +148,13 @@ class CompletionNet(ReconModel):
         if self.seeds_partial:
             idx = _ops.fps(partial, min(self.seeds_partial, N))
             points = torch.cat([coarse, _ops.gather_points(partial, idx)], dim=1)
+        return coarse, points, code, feats
+
+    def _refine(
+        self, partial: Tensor, lengths: Tensor | None
+    ) -> tuple[Tensor, list[Tensor], Tensor]:
+        """(coarse seeds, moved points of each step, last children) for a normalised partial."""
+        coarse, points, code, feats = self._seed(partial, lengths)
         outputs: list[Tensor] = []
         parent, repeat = None, 1  # parent features, one row per `repeat` points
         for refiner in self.refiners:

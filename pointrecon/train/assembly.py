@@ -393,10 +393,13 @@ class Assembly:
         shipped model."""
         return ckpt_io.load_model(resolve_model_checkpoint(ckpt), self.allowed, str(device))
 
+    def eval_data_config(self, train_cfg: DictConfig) -> DictConfig:
+        """The data config evaluation uses: ``cfg.data``, or the checkpoint's when unset."""
+        return self.cfg.get("data") or train_cfg.data
+
     def eval_data(self, train_cfg: DictConfig, split: str) -> CompletionData:
-        """The ``split`` data of ``cfg.data``, or of the checkpoint's config when unset."""
-        node = self.cfg.get("data") or train_cfg.data
-        return self.data((split,), node=node)
+        """The ``split`` data of :meth:`eval_data_config`."""
+        return self.data((split,), node=self.eval_data_config(train_cfg))
 
 
 def num_input_points(cfg: DictConfig, train_cfg: DictConfig) -> int:

@@ -237,14 +237,7 @@ def test_option_names_are_checked():
 def _refine_repeated(self, partial, lengths):
     """``CompletionNet._refine`` as it chained the steps before ``step``: each step's child
     features repeated r times (``forward``) and passed whole to the next step."""
-    B, N, _ = partial.shape
-    enc = self.encoder(partial, lengths)
-    code, feats = enc.code, enc.point_feats
-    coarse = self.seed_mlp(code).reshape(B, self.seeds_fc, 3)
-    points = coarse
-    if self.seeds_partial:
-        idx = _ops.fps(partial, min(self.seeds_partial, N))
-        points = torch.cat([coarse, _ops.gather_points(partial, idx)], dim=1)
+    coarse, points, code, feats = self._seed(partial, lengths)
     outputs, parent = [], None
     for refiner in self.refiners:
         moved, points, parent = refiner(points, partial, feats, code, parent)
