@@ -39,6 +39,8 @@ def remove_empty_run_folder(run_dir: str | Path) -> bool:
     for p in run.iterdir():
         if p.name not in _RUN_SCAFFOLD and not (p.name.startswith(".") and ".tmp" in p.name):
             return False
+        if p.name in ("checkpoints", "tb") and (p.is_symlink() or not p.is_dir()):
+            return False  # not the folder a run makes: keep it
         if p.name == "checkpoints" and any(
             not (q.name.startswith(".") and ".tmp" in q.name) for q in p.iterdir()
         ):

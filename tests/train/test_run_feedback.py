@@ -131,6 +131,17 @@ def test_only_scaffold_folders_are_removed(tmp_path):
     ck = tmp_path / "ck"
     (ck / "checkpoints" / "epoch_0001").mkdir(parents=True)
     assert not remove_empty_run_folder(ck) and ck.exists()
+    # a file, or a link to the user's folder, where a run keeps its checkpoints: not scaffold
+    as_file = tmp_path / "as_file"
+    as_file.mkdir()
+    (as_file / "checkpoints").write_text("mine")
+    assert not remove_empty_run_folder(as_file) and (as_file / "checkpoints").exists()
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    (linked / "tb").symlink_to(mine, target_is_directory=True)
+    assert not remove_empty_run_folder(linked) and (linked / "tb").is_symlink()
 
 
 @pytest.mark.filterwarnings("ignore:Seems like `optimizer.step\\(\\)` has been overridden")
